@@ -1,0 +1,13 @@
+"""Make the repository importable as ansible_collections.kafkasec.tls, as Ansible sees it."""
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+COLLECTIONS = os.path.join(REPO, ".build", "collections")
+_link = os.path.join(COLLECTIONS, "ansible_collections", "kafkasec", "tls")
+if not os.path.islink(_link) and not os.path.isdir(_link):
+    os.makedirs(os.path.dirname(_link), exist_ok=True)
+    os.symlink(REPO, _link)
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
+os.environ.setdefault("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS)
