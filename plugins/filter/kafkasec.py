@@ -1,0 +1,162 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filters for writing Kafka configuration: Java properties escaping, JAAS quoting, SAN lists.
+
+The documentation of each filter is in the ``<filter name>.yml`` file next to this one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.properties import (
+    PropertiesError,
+    escape_key,
+    escape_value,
+    to_java_string,
+)
+
+JAAS_FLAGS = ("required", "requisite", "sufficient", "optional")
+
+# A token that java.io.StreamTokenizer, as set up by Kafka's JaasConfig and by
+# the JDK's ConfigFile, reads as one word: it starts with a letter, "_" or "$"
+# and goes on with letters, digits, ".", "_", "$" or "-". Anything else is quoted.
+_JAAS_WORD = re.compile(r"\A[A-Za-z_$][A-Za-z0-9_$.\-]*\Z")
+_CLASS_NAME = re.compile(r"\A[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*\Z")
+_DNS_NAME = re.compile(r"\A(?:\*\.)?[A-Za-z0-9_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_])?\.?\Z")
+
+
+def _text(value, what):
+    try:
+        return to_java_string(value)
+    except PropertiesError as exc:
+        raise AnsibleFilterError("%s: %s" % (what, exc))
+
+
+def java_properties_escape(value, store_compatible=False):
+    """Escape a value for the right-hand side of ``key=value`` in a .properties file."""
+    return escape_value(_text(value, "java_properties_escape"), store_compatible=bool(store_compatible))
+
+
+def java_properties_key_escape(key):
+    """Escape a key for the left-hand side of ``key=value`` in a .properties file."""
+    return escape_key(_text(key, "java_properties_key_escape"))
+
+
+def jaas_quote(value, jaas_file=False):
+    """Quote a JAAS option value as a StreamTokenizer double-quoted string.
+
+    Inside quotes, java.io.StreamTokenizer reads ``\\`` as an escape (``\\"``,
+    ``\\\\``, ``\\n``, ``\\r``, ``\\t``, octal ``\\ooo``) and ends the string
+    at an unescaped ``"``, CR or LF. Everything else (``;``, ``=``, spaces,
+    ``'``, ``/``, non-ASCII) is literal between quotes.
+    """
+    text = _text(value, "jaas_quote")
+    if jaas_file and "${" in text:
+        raise AnsibleFilterError(
+            "jaas_quote: the value contains '${', which the JDK's JAAS file parser "
+            "(sun.security.provider.ConfigFile) expands as a system property and "
+            "which no quoting can prevent; choose another value")
+    out = ['"']
+    for char in text:
+        code = ord(char)
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append("\\%03o" % code)
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def _jaas_key(key):
+    text = _text(key, "jaas_config option name")
+    if not text:
+        raise AnsibleFilterError("jaas_config: an option name cannot be empty")
+    return text if _JAAS_WORD.match(text) else jaas_quote(text)
+
+
+def jaas_config(login_module, flag="required", options=None, jaas_file=False):
+    """One JAAS login module entry: ``<class> <flag> key="value" ...;``."""
+    module_name = _text(login_module, "jaas_config login module")
+    if not _CLASS_NAME.match(module_name):
+        raise AnsibleFilterError("jaas_config: %r is not a Java class name" % module_name)
+    flag_text = _text(flag, "jaas_config flag").lower()
+    if flag_text not in JAAS_FLAGS:
+        raise AnsibleFilterError(
+            "jaas_config: flag must be one of %s, not %r" % (", ".join(JAAS_FLAGS), flag_text))
+    if options is None:
+        options = {}
+    if not isinstance(options, Mapping):
+        raise AnsibleFilterError("jaas_config: options must be a mapping of option name to value")
+    parts = [module_name, flag_text]
+    for key, value in options.items():
+        if value is None:
+            raise AnsibleFilterError("jaas_config: option %r has no value" % (key,))
+        parts.append("%s=%s" % (_jaas_key(key), jaas_quote(value, jaas_file=jaas_file)))
+    return " ".join(parts) + ";"
+
+
+def _san(item):
+    text = _text(item, "san_list").strip()
+    if not text:
+        raise AnsibleFilterError("san_list: empty entry")
+    prefix, sep, rest = text.partition(":")
+    kind = prefix.upper() if sep else ""
+    if kind in ("DNS", "IP"):
+        text = rest.strip()
+    else:
+        kind = ""
+    candidate = text[1:-1] if text.startswith("[") and text.endswith("]") else text
+    if kind in ("", "IP"):
+        try:
+            return "IP:" + ipaddress.ip_address(candidate).compressed, None
+        except ValueError:
+            if kind == "IP":
+                raise AnsibleFilterError("san_list: %r is not an IP address" % text)
+    if not _DNS_NAME.match(text) or ".." in text:
+        raise AnsibleFilterError("san_list: %r is neither an IP address nor a DNS name" % text)
+    return "DNS:" + text, text.lower().rstrip(".")
+
+
+def san_list(items, as_list=False):
+    """DNS names and IP addresses as an X.509 subjectAltName list: ``DNS:a,IP:1.2.3.4``."""
+    if isinstance(items, str):
+        items = [part for part in items.split(",") if part.strip()]
+    elif not isinstance(items, (list, tuple)):
+        raise AnsibleFilterError("san_list: expected a list of names and addresses")
+    result = []
+    seen = set()
+    for item in items:
+        entry, dns_key = _san(item)
+        key = ("DNS", dns_key) if dns_key is not None else ("IP", entry)
+        if key not in seen:
+            seen.add(key)
+            result.append(entry)
+    return result if as_list else ",".join(result)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "java_properties_escape": java_properties_escape,
+            "java_properties_key_escape": java_properties_key_escape,
+            "jaas_quote": jaas_quote,
+            "jaas_config": jaas_config,
+            "san_list": san_list,
+        }
