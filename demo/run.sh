@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# make demo: a three-broker Kafka cluster on PLAINTEXT, moved to TLS by ansible-playbook, then proven.
+#
+#   1. make deps          Debian packages (JDK, Maven, OpenSSH, openssl), .venv, the collection link
+#   2. lab/labctl up      three KRaft nodes kafka-1..3.lab.test + CA host ca.lab.test, PLAINTEXT
+#                         (an existing lab is destroyed first, so the demo always starts from PLAINTEXT)
+#   3. PLAINTEXT          a produce/consume in clear text on port 9092: anyone may connect
+#   4. site.yml           ansible-playbook -i lab/run/inventory.yml playbooks/site.yml
+#   5. verify.yml         ansible-playbook -i lab/run/inventory.yml playbooks/verify.yml (a table per host)
+#   6. TLS client         a client certificate made with the collection's modules (key on the control
+#                         node, signed on the CA host); produce/consume over TLS; no certificate and
+#                         PLAINTEXT refused
+#   7. summary            wall time of each step, the verify table, the client's results
+#
+# Run as root (the lab adds Unix users, /etc/hosts entries and one sshd per host). Exits non-zero at
+# the first failure. The lab keeps running afterwards: `lab/labctl stop` stops it, `lab/labctl destroy`
+# removes it (make lab-stop / make lab-destroy). Logs: .build/demo/.
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+logs="$repo/.build/demo"
+client_dir="$logs/client"
+inventory=lab/run/inventory.yml
+
+if [ "$(id -u)" != 0 ]; then
+  echo "make demo must run as root (sudo make demo): the lab adds users, /etc/hosts entries and sshd." >&2
+  exit 1
+fi
+
+bold=; normal=
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); normal=$(tput sgr0 2>/dev/null || true); fi
+steps=(); times=()
+t_demo=$(date +%s%N)
+
+secs() { local ns=$(( $(date +%s%N) - $1 )); printf '%d.%d' $((ns / 1000000000)) $((ns / 100000000 % 10)); }
+
+# step NAME COMMAND...: run, time, record; stop the demo at the first failure.
+step() {
+  local name=$1; shift
+  local t0 rc=0
+  printf '\n%s==> %s%s\n' "$bold" "$name" "$normal"
+  t0=$(date +%s%N)
+  "$@" || rc=$?
+  local dt
+  dt=$(secs "$t0")
+  steps+=("$name"); times+=("$dt")
+  if [ "$rc" != 0 ]; then
+    printf '\n%sFAILED%s: %s (exit %d after %.1fs); logs in %s\n' "$bold" "$normal" "$name" "$rc" "$dt" "$logs" >&2
+    exit "$rc"
+  fi
+  printf '%s(%.1fs)%s\n' "$bold" "$dt" "$normal"
+}
+
+deps() {
+  make --no-print-directory deps
+}
+
+lab_up() {
+  if lab/labctl status >/dev/null 2>&1; then
+    echo "a lab exists already: destroying it, so the demo starts from PLAINTEXT"
+    lab/labctl destroy
+  fi
+  lab/labctl up
+  lab/labctl status
+}
+
+export PATH="$repo/.venv/bin:$PATH"
+export ANSIBLE_COLLECTIONS_PATH="$repo/.build/collections"
+export ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0
+python=$repo/.venv/bin/python
+
+bootstrap() {  # bootstrap PORT: every broker of the inventory at PORT
+  "$python" - "$1" <<'EOF'
+import sys, yaml
+inv = yaml.safe_load(open('lab/run/inventory.yml'))['all']
+brokers = sorted((inv['children']['kafka_broker'] or {}).get('hosts') or {})
+print(','.join('%s:%s' % (b, sys.argv[1]) for b in brokers))
+EOF
+}
+
+plaintext() {
+  echo "  the cluster as labctl built it: PLAINTEXT on 9092, nothing on 9093"
+  "$python" demo/kafka_client.py --bootstrap "$(bootstrap 9092)" | tee "$logs/plaintext.txt"
+  local hp
+  for hp in $(bootstrap 9093 | tr , ' '); do
+    if (exec 3<>"/dev/tcp/${hp%:*}/${hp#*:}") 2>/dev/null; then echo "  unexpected: $hp is open" >&2; return 1; fi
+  done
+  echo "  port 9093 (TLS) is closed on every broker" | tee -a "$logs/plaintext.txt"
+}
+
+playbook() {  # playbook LOG PLAYBOOK [ARGS...]
+  local log=$1; shift
+  ansible-playbook -i "$inventory" "$@" 2>&1 | tee "$logs/$log"
+  return "${PIPESTATUS[0]}"
+}
+
+tls_client() {
+  : > "$logs/tls-client.txt"
+  playbook client-cert.log demo/client_cert.yml -e "kafkasec_demo_dir=$client_dir" >/dev/null
+  echo "  client key $client_dir/client.key (made here), certificate signed on the CA host:" | tee -a "$logs/tls-client.txt"
+  openssl x509 -in "$client_dir/client.crt" -noout -subject -issuer -enddate | sed 's/^/    /' | tee -a "$logs/tls-client.txt"
+  local tls
+  tls=$(bootstrap 9093)
+  "$python" demo/kafka_client.py --bootstrap "$tls" --ca "$client_dir/ca.pem" \
+    --cert "$client_dir/client.crt" --key "$client_dir/client.key" | tee -a "$logs/tls-client.txt"
+  "$python" demo/kafka_client.py --bootstrap "$tls" --ca "$client_dir/ca.pem" --expect-refused | tee -a "$logs/tls-client.txt"
+  "$python" demo/kafka_client.py --bootstrap "$(bootstrap 9092)" --expect-refused | tee -a "$logs/tls-client.txt"
+}
+
+mkdir -p "$logs"
+rm -f "$logs"/*.log "$logs"/*.txt
+step "make deps (Debian packages, .venv, collection link)" deps
+step "lab/labctl up (3 KRaft brokers + CA host, PLAINTEXT)" lab_up
+step "PLAINTEXT produce/consume on 9092" plaintext
+step "ansible-playbook -i $inventory playbooks/site.yml" playbook site.log playbooks/site.yml
+step "ansible-playbook -i $inventory playbooks/verify.yml" playbook verify.log playbooks/verify.yml
+step "TLS client: certificate from the CA host, produce/consume on 9093, refusals" tls_client
+
+total=$(secs "$t_demo")
+printf '\n%s==> Summary%s\n\n' "$bold" "$normal"
+printf '  %-78s %8s\n' "step" "seconds"
+for i in "${!steps[@]}"; do printf '  %-78s %8.1f\n' "${steps[$i]}" "${times[$i]}"; done
+printf '  %-78s %8.1f\n\n' "total" "$total"
+echo "  site.yml PLAY RECAP:"
+sed -n '/^PLAY RECAP/,/^$/p' "$logs/site.log" | sed '1d;/^$/d;s/^/    /'
+echo
+echo "  verify.yml, one table per host:"
+"$python" demo/verify_table.py "$logs/verify.log" | sed 's/^/    /'
+echo
+echo "  before (PLAINTEXT):"; sed 's/^/  /' "$logs/plaintext.txt"
+echo "  after (TLS):"; sed 's/^/  /' "$logs/tls-client.txt"
+echo
+echo "The lab keeps running. lab/labctl status | stop | destroy (make lab-stop, make lab-destroy)."
+echo "Logs: $logs"
