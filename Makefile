@@ -1,0 +1,86 @@
+# kafkasec.tls: the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON      ?= python3
+VENV        := .venv
+BIN         := $(VENV)/bin
+BUILD       := .build
+COLLECTIONS := $(abspath $(BUILD)/collections)
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export PATH := $(abspath $(BIN)):$(PATH)
+
+APT_PACKAGES := openssl default-jdk-headless maven openssh-server openssh-client
+
+.PHONY: help deps apt venv link unit sanity build lab-test molecule test demo lab-up lab-stop lab-destroy clean
+
+help:
+	@echo "make demo   - build the three-broker lab, roll TLS out with ansible-playbook, prove it"
+	@echo "make test   - every test: unit, sanity, collection build (and Molecule scenarios)"
+	@echo "make unit | sanity | build | lab-test | molecule | clean"
+	@echo "make lab-up | lab-stop | lab-destroy  - the local Kafka lab (lab/labctl)"
+
+deps: apt venv link
+
+# Debian packages the tests use to read results back (openssl, keytool) and the lab needs.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+$(BIN)/ansible-playbook: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	touch $@
+
+venv: $(BIN)/ansible-playbook
+
+# The repository root is the collection; Ansible finds it through ansible_collections/kafkasec/tls.
+link:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/kafkasec
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/kafkasec/tls
+
+unit: deps
+	$(BIN)/python -m pytest tests/unit -q
+
+# ansible-test needs the collection under ansible_collections/<ns>/<name>; it runs on a built copy, offline.
+sanity: deps
+	./tests/sanity.sh
+
+build: deps
+	mkdir -p $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+
+# The lab tests start real brokers and sshd on 127.0.1.x; one lab per machine, so they run one after another.
+lab-test: deps
+	$(BIN)/python -m pytest tests/lab -q -m lab
+
+molecule: deps
+	./tests/molecule_test.sh
+
+# Unit tests, sanity, then the real-Kafka tests one after another (one lab per machine).
+test: deps
+	$(BIN)/python -m pytest tests/unit -q
+	./tests/sanity.sh
+	$(BIN)/python -m pytest tests/lab -q -m lab
+	$(BIN)/python -m pytest tests/integration -q
+	./tests/molecule_test.sh
+
+demo:
+	./demo/run.sh
+
+lab-up: deps
+	lab/labctl up
+
+lab-stop:
+	lab/labctl stop
+
+lab-destroy:
+	lab/labctl destroy
+
+clean:
+	rm -rf $(BUILD) .pytest_cache
