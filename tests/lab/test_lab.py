@@ -55,8 +55,7 @@ def tool(name):
 def lab():
     if os.geteuid() != 0:
         pytest.fail('the lab tests need root: they create users, edit /etc/hosts and start sshd')
-    root = Path(os.environ.get('KAFKASEC_LAB_ROOT', '/var/lib/kafkasec-lab'))
-    existed = (root / 'lab.json').exists()
+    existed = labctl('status', '--json', timeout=60, check=False).returncode == 0
     t0 = time.monotonic()
     labctl('up') if existed else labctl('up', '--brokers', '3')
     print('lab up in %.1fs (%s)' % (time.monotonic() - t0, 'reused' if existed else 'created'))
@@ -113,6 +112,15 @@ def roundtrip(bootstrap, topic, count=20):
     return got, {'%s-%d' % (marker, i) for i in range(count)}
 
 
+def fqdn(st, name):
+    """kafka-1 -> kafka-1.lab.test (kafka-1.lab9.test on KAFKASEC_LAB_INSTANCE=9)."""
+    return '%s.%s' % (name, st['domain'])
+
+
+def address(st, last):
+    return '%s%d' % (st['network'], last)
+
+
 def node_ids(st):
     return sorted(h['kafka']['node_id'] for h in kafka_hosts(st))
 
@@ -121,7 +129,7 @@ def test_three_brokers_registered(lab):
     brokers = lab['metadata']['brokers']
     assert node_ids(lab)[:3] == [1, 2, 3]  # a reused lab may have more
     assert [b['id'] for b in brokers] == node_ids(lab)
-    assert [b['host'] for b in brokers] == ['kafka-%d.lab.test' % i for i in node_ids(lab)]
+    assert [b['host'] for b in brokers] == [fqdn(lab, 'kafka-%d' % i) for i in node_ids(lab)]
     for h in kafka_hosts(lab):
         assert h['kafka']['pid'] and h['kafka']['ready'], h
         # the JVM stays inside the lab's memory budget (heap 384 MiB)
@@ -207,11 +215,11 @@ def test_ansible_ping(lab):
 def test_inventory_layout(lab):
     inv = yaml.safe_load(Path(lab['inventory']).read_text())
     groups = inv['all']['children']
-    assert list(groups['kafka_ca']['hosts']) == ['ca.lab.test']
-    assert list(groups['kafka_controller']['hosts']) == ['kafka-%d.lab.test' % i for i in (1, 2, 3)]
-    assert list(groups['kafka_broker']['hosts']) == ['kafka-%d.lab.test' % i for i in node_ids(lab)]
-    hv = inv['all']['hosts']['kafka-1.lab.test']
-    assert hv['ansible_host'] == '127.0.1.1' and hv['ansible_user'] == 'kl-kafka-1'
+    assert list(groups['kafka_ca']['hosts']) == [fqdn(lab, 'ca')]
+    assert list(groups['kafka_controller']['hosts']) == [fqdn(lab, 'kafka-%d' % i) for i in (1, 2, 3)]
+    assert list(groups['kafka_broker']['hosts']) == [fqdn(lab, 'kafka-%d' % i) for i in node_ids(lab)]
+    hv = inv['all']['hosts'][fqdn(lab, 'kafka-1')]
+    assert hv['ansible_host'] == address(lab, 1) and hv['ansible_user'] == lab['user_prefix'] + 'kafka-1'
     assert hv['kafkasec_lab_root'] == lab['hosts'][0]['root']
     assert Path(hv['kafka_ctl']).name == 'kafka-ctl'
     assert 'UserKnownHostsFile=' in inv['all']['vars']['ansible_ssh_common_args']
@@ -233,15 +241,16 @@ def test_add_host_joins_as_broker(lab):
     labctl('add-host', 'kafka-4', timeout=600)
     print('add-host kafka-4 in %.1fs' % (time.monotonic() - t0))
     st = status()
-    k4 = [h for h in st['hosts'] if h['name'] == 'kafka-4.lab.test'][0]
-    assert k4['address'] == '127.0.1.4' and k4['role'] == 'broker' and k4['kafka']['ready']
+    k4_name = fqdn(st, 'kafka-4')
+    k4 = [h for h in st['hosts'] if h['name'] == k4_name][0]
+    assert k4['address'] == address(st, 4) and k4['role'] == 'broker' and k4['kafka']['ready']
     md = AdminClient({'bootstrap.servers': st['bootstrap_servers']}).list_topics(timeout=30)
     assert sorted(md.brokers) == [1, 2, 3, 4]
-    assert md.brokers[4].host == 'kafka-4.lab.test'
-    assert ssh(st, k4, 'id -un').stdout.strip() == 'kl-kafka-4'
+    assert md.brokers[4].host == k4_name
+    assert ssh(st, k4, 'id -un').stdout.strip() == st['user_prefix'] + 'kafka-4'
     inv = yaml.safe_load(Path(st['inventory']).read_text())
-    assert 'kafka-4.lab.test' in inv['all']['children']['kafka_broker']['hosts']
-    assert 'kafka-4.lab.test' not in inv['all']['children']['kafka_controller']['hosts']
+    assert k4_name in inv['all']['children']['kafka_broker']['hosts']
+    assert k4_name not in inv['all']['children']['kafka_controller']['hosts']
     # a round trip through the new broker alone
-    got, want = roundtrip('kafka-4.lab.test:9092', 'lab-kafka4-' + uuid.uuid4().hex[:8])
+    got, want = roundtrip(k4_name + ':9092', 'lab-kafka4-' + uuid.uuid4().hex[:8])
     assert got == want
