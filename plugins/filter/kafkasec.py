@@ -19,7 +19,15 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.properties import (
     PropertiesError,
     escape_key,
     escape_value,
+    load as load_properties,
     to_java_string,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.roll import (
+    RollError,
+    node_facts,
+    parse_listeners,
+    quorum_leader,
+    roll_order,
 )
 
 JAAS_FLAGS = ("required", "requisite", "sufficient", "optional")
@@ -151,6 +159,42 @@ def san_list(items, as_list=False):
     return result if as_list else ",".join(result)
 
 
+def java_properties_parse(text):
+    """A Java properties text -> {key: value}, as java.util.Properties reads it (last key wins)."""
+    try:
+        return load_properties(_text(text, "java_properties_parse input"))
+    except PropertiesError as exc:
+        raise AnsibleFilterError("java_properties_parse: %s" % exc)
+
+
+def kafka_listeners(value):
+    """Kafka's listeners value -> {NAME: {host, port}}."""
+    try:
+        return parse_listeners(_text(value or "", "kafka_listeners input"))
+    except RollError as exc:
+        raise AnsibleFilterError("kafka_listeners: %s" % exc)
+
+
+def kafka_node_facts(props):
+    """A KRaft node's server.properties (as a dict) -> what a rolling restart needs (see roll.node_facts)."""
+    if not isinstance(props, Mapping):
+        raise AnsibleFilterError("kafka_node_facts: expected a dictionary of properties, got %s" % type(props).__name__)
+    try:
+        return node_facts(props)
+    except RollError as exc:
+        raise AnsibleFilterError("kafka_node_facts: %s" % exc)
+
+
+def kafka_quorum_leader(states):
+    """The active controller's node id from the controllers' quorum-state files (None when unknown)."""
+    return quorum_leader(list(states or []))
+
+
+def kafka_roll_order(hosts, controllers=(), leader=None):
+    """Broker-only nodes, then controllers, the active controller last."""
+    return roll_order(list(hosts or []), list(controllers or []), leader or None)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -159,4 +203,9 @@ class FilterModule(object):
             "jaas_quote": jaas_quote,
             "jaas_config": jaas_config,
             "san_list": san_list,
+            "java_properties_parse": java_properties_parse,
+            "kafka_listeners": kafka_listeners,
+            "kafka_node_facts": kafka_node_facts,
+            "kafka_quorum_leader": kafka_quorum_leader,
+            "kafka_roll_order": kafka_roll_order,
         }

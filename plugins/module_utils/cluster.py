@@ -20,6 +20,9 @@ cluster:
 - `min_isr`           no partition's ISR is below its topic's min.insync.replicas
 - `offline`           every partition has a leader
 - `controller`        DescribeCluster names a controller
+- `batch_safe`        taking the restarting brokers out of every ISR leaves each
+                      partition at or above its topic's min.insync.replicas (the
+                      check before a batch of several brokers restarts together)
 
 `wait()` polls a snapshot source until every asked gate holds or the timeout
 passes (bounded; the interval is a poll period, not a fixed sleep before the
@@ -48,7 +51,7 @@ try:
 except ImportError:  # pragma: no cover - exercised on controllers without the library
     CONFLUENT_KAFKA_IMPORT_ERROR = traceback.format_exc()
 
-GATES = ("brokers", "controller", "under_replicated", "full_isr", "min_isr", "offline")
+GATES = ("brokers", "controller", "under_replicated", "full_isr", "min_isr", "offline", "batch_safe")
 MAX_LISTED = 50  # partitions named per list in results and messages
 
 
@@ -110,6 +113,12 @@ class ClusterSnapshot:
     def offline(self) -> List[PartitionState]:
         return [p for p in self.partitions if p.offline]
 
+    def unsafe_without(self, broker_ids: Sequence[int]) -> List[PartitionState]:
+        """Partitions whose ISR would fall below min.insync.replicas if `broker_ids` left it."""
+        leaving = set(broker_ids)
+        return [p for p in self.partitions
+                if len(set(p.isr) - leaving) < min(p.min_isr, len(set(p.replicas)) or 1)]
+
     def missing_from_isr(self, broker_ids: Sequence[int]) -> List[PartitionState]:
         wanted = set(broker_ids)
         if not wanted:
@@ -130,7 +139,8 @@ def _names(partitions: Sequence[PartitionState]) -> str:
     return ", ".join(names) + (" and %d more" % more if more > 0 else "")
 
 
-def evaluate(snapshot: ClusterSnapshot, gates: Sequence[str], expected_brokers: Sequence[int] = ()) -> List[GateResult]:
+def evaluate(snapshot: ClusterSnapshot, gates: Sequence[str], expected_brokers: Sequence[int] = (),
+             restarting_brokers: Sequence[int] = ()) -> List[GateResult]:
     """One GateResult per asked gate, in the order asked."""
     results: List[GateResult] = []
     for gate in gates:
@@ -161,6 +171,13 @@ def evaluate(snapshot: ClusterSnapshot, gates: Sequence[str], expected_brokers: 
             off = snapshot.offline
             results.append(GateResult(gate, not off, (
                 "%d offline partition(s) (no leader): %s" % (len(off), _names(off)) if off else "every partition has a leader")))
+        elif gate == "batch_safe":
+            unsafe = snapshot.unsafe_without(restarting_brokers)
+            who = sorted(set(restarting_brokers))
+            results.append(GateResult(gate, not unsafe, (
+                "restarting brokers %s together would take %d partition(s) below min.insync.replicas: %s"
+                % (who, len(unsafe), _names(unsafe)) if unsafe
+                else "every partition keeps min.insync.replicas without brokers %s" % who)))
         else:
             raise HealthError("unknown gate %r (known: %s)" % (gate, ", ".join(GATES)))
     return results
@@ -208,7 +225,8 @@ class HealthOutcome:
 
 def wait(fetch: Callable[[], ClusterSnapshot], gates: Sequence[str], expected_brokers: Sequence[int] = (),
          timeout: float = 300.0, interval: float = 1.0,
-         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep) -> HealthOutcome:
+         clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+         restarting_brokers: Sequence[int] = ()) -> HealthOutcome:
     """Poll `fetch` until every gate holds; HealthError (naming the failed gates) after `timeout`.
 
     A fetch that raises HealthError counts as a poll in which every gate failed; its message is kept.
@@ -219,13 +237,15 @@ def wait(fetch: Callable[[], ClusterSnapshot], gates: Sequence[str], expected_br
             raise HealthError("unknown gate %r (known: %s)" % (gate, ", ".join(GATES)))
     if "brokers" in gates and not expected_brokers:
         raise HealthError("the brokers gate needs the expected broker ids")
+    if "batch_safe" in gates and not restarting_brokers:
+        raise HealthError("the batch_safe gate needs the ids of the brokers about to restart")
     started = clock()
     outcome = HealthOutcome(snapshot=ClusterSnapshot())
     while True:
         outcome.polls += 1
         try:
             outcome.snapshot = fetch()
-            outcome.gates = evaluate(outcome.snapshot, gates, expected_brokers)
+            outcome.gates = evaluate(outcome.snapshot, gates, expected_brokers, restarting_brokers)
             outcome.last_error = ""
         except HealthError as exc:
             if not gates:
@@ -250,11 +270,13 @@ def wait(fetch: Callable[[], ClusterSnapshot], gates: Sequence[str], expected_br
 @dataclass(frozen=True)
 class ClusterRequest:
     bootstrap_servers: Tuple[str, ...]
-    ca_path: str
-    cert_path: str
-    key_path: str
+    ca_path: Optional[str]
+    cert_path: Optional[str]
+    key_path: Optional[str]
     key_passphrase: Optional[str] = None
     request_timeout: float = 10.0
+    # PLAINTEXT only for a cluster that has no TLS listener yet (the first phase of a migration).
+    security_protocol: str = "SSL"
     client_id: str = "kafkasec-cluster-health"
 
     @classmethod
@@ -264,6 +286,7 @@ class ClusterRequest:
             ca_path=params["ca_path"], cert_path=params["cert_path"], key_path=params["key_path"],
             key_passphrase=params.get("key_passphrase") or None,
             request_timeout=float(params.get("request_timeout") or 10),
+            security_protocol=str(params.get("security_protocol") or "SSL").upper(),
         )
 
     def validate(self) -> None:
@@ -281,8 +304,14 @@ class ClusterRequest:
                               "SANs only, so connect by host name" % server)
         if self.request_timeout <= 0:
             raise HealthError("request_timeout must be positive, got %s" % self.request_timeout)
+        if self.security_protocol not in ("SSL", "PLAINTEXT"):
+            raise HealthError("security_protocol must be SSL or PLAINTEXT, got %r" % self.security_protocol)
+        if self.security_protocol == "PLAINTEXT":
+            return
         for option in ("ca_path", "cert_path", "key_path"):
             path = getattr(self, option)
+            if not path:
+                raise HealthError("%s is required with security_protocol SSL" % option)
             if not os.path.isfile(path) or not os.access(path, os.R_OK):
                 raise HealthError("%s %s does not exist or is not a readable file" % (option, path))
 
@@ -299,18 +328,21 @@ class ClusterReader:
         logger.setLevel(logging.ERROR)
         config: Dict[str, Any] = {
             "bootstrap.servers": ",".join(request.bootstrap_servers),
-            "security.protocol": "SSL",
-            "ssl.ca.location": request.ca_path,
-            "ssl.certificate.location": request.cert_path,
-            "ssl.key.location": request.key_path,
-            "ssl.endpoint.identification.algorithm": "https",
+            "security.protocol": request.security_protocol,
             "client.id": request.client_id,
             "socket.connection.setup.timeout.ms": int(request.request_timeout * 1000),
             "error_cb": lambda err: self._error(str(err.str() if hasattr(err, "str") else err)),
             "logger": logger,
         }
-        if request.key_passphrase:
-            config["ssl.key.password"] = request.key_passphrase
+        if request.security_protocol == "SSL":
+            config.update({
+                "ssl.ca.location": request.ca_path,
+                "ssl.certificate.location": request.cert_path,
+                "ssl.key.location": request.key_path,
+                "ssl.endpoint.identification.algorithm": "https",
+            })
+            if request.key_passphrase:
+                config["ssl.key.password"] = request.key_passphrase
         self.admin = AdminClient(config)
         self.min_isr: Dict[str, int] = {}
 
@@ -361,6 +393,6 @@ class ClusterReader:
 
 
 def check(request: ClusterRequest, gates: Sequence[str] = (), expected_brokers: Sequence[int] = (),
-          timeout: float = 300.0, interval: float = 1.0) -> HealthOutcome:
+          timeout: float = 300.0, interval: float = 1.0, restarting_brokers: Sequence[int] = ()) -> HealthOutcome:
     reader = ClusterReader(request)
-    return wait(reader.snapshot, gates, expected_brokers, timeout, interval)
+    return wait(reader.snapshot, gates, expected_brokers, timeout, interval, restarting_brokers=restarting_brokers)

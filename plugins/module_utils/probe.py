@@ -41,6 +41,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
     PkiError,
     certificate_fingerprint,
+    load_certificates,
     iso,
     names_of,
     utcnow,
@@ -79,6 +80,18 @@ class ProbeError(Exception):
 
 # ------------------------------------------------------------------------ request
 
+def expected_fingerprint_from_file(path: Optional[str]) -> Optional[str]:
+    """SHA-256 fingerprint of the first certificate in a PEM file (the leaf of a chain), or None without a path."""
+    if not path:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise ProbeError("expected_certificate_path %s cannot be read: %s" % (path, exc.strerror or exc)) from None
+    return certificate_fingerprint(load_certificates(data, "expected_certificate_path %s" % path)[0])
+
+
 @dataclass(frozen=True)
 class ProbeRequest:
     host: str
@@ -110,7 +123,8 @@ class ProbeRequest:
             expect_client_auth_required=bool(params.get("expect_client_auth_required")),
             refused_protocols=tuple(params.get("refused_protocols") or ()),
             min_days_left=params.get("min_days_left"),
-            expected_fingerprint_sha256=params.get("expected_fingerprint_sha256") or None,
+            expected_fingerprint_sha256=(params.get("expected_fingerprint_sha256")
+                                         or expected_fingerprint_from_file(params.get("expected_certificate_path"))),
         )
 
     @property

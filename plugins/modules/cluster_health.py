@@ -30,19 +30,24 @@ options:
     type: list
     elements: str
     required: true
+  security_protocol:
+    description:
+      - V(SSL) connects over TLS with a client certificate and host name verification.
+      - V(PLAINTEXT) only for a cluster that has no TLS listener yet (the first phase of
+        C(playbooks/migrate_to_tls.yml)); O(ca_path), O(cert_path) and O(key_path) are then not used.
+    type: str
+    choices: [SSL, PLAINTEXT]
+    default: SSL
   ca_path:
-    description: CA certificate(s) the brokers' chains lead to (PEM).
+    description: CA certificate(s) the brokers' chains lead to (PEM). Required with O(security_protocol=SSL).
     type: path
-    required: true
   cert_path:
     description: Client certificate (PEM, leaf first). With an authorizer, its principal needs DESCRIBE on the
-      cluster and DESCRIBE_CONFIGS on the topics.
+      cluster and DESCRIBE_CONFIGS on the topics. Required with O(security_protocol=SSL).
     type: path
-    required: true
   key_path:
-    description: Private key of O(cert_path) (PEM).
+    description: Private key of O(cert_path) (PEM). Required with O(security_protocol=SSL).
     type: path
-    required: true
   key_passphrase:
     description: Passphrase of O(key_path).
     type: str
@@ -50,11 +55,18 @@ options:
     description: Gates to wait for. Empty - read one snapshot and report.
     type: list
     elements: str
-    choices: [brokers, controller, under_replicated, full_isr, min_isr, offline]
+    choices: [brokers, controller, under_replicated, full_isr, min_isr, offline, batch_safe]
     default: []
   expected_brokers:
     description: Broker ids (C(node.id)) that must be registered (gate C(brokers)) and back in the ISRs of
       their partitions (gate C(full_isr)).
+    type: list
+    elements: int
+    default: []
+  restarting_brokers:
+    description:
+      - Broker ids about to restart together (gate C(batch_safe)) - the gate holds when every partition's ISR
+        without them is still at or above its topic's C(min.insync.replicas).
     type: list
     elements: int
     default: []
@@ -210,17 +222,20 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             bootstrap_servers=dict(type='list', elements='str', required=True),
-            ca_path=dict(type='path', required=True),
-            cert_path=dict(type='path', required=True),
-            key_path=dict(type='path', required=True),
+            security_protocol=dict(type='str', choices=['SSL', 'PLAINTEXT'], default='SSL'),
+            ca_path=dict(type='path'),
+            cert_path=dict(type='path'),
+            key_path=dict(type='path'),
             key_passphrase=dict(type='str', no_log=True),
             wait_for=dict(type='list', elements='str', choices=list(GATES), default=[]),
             expected_brokers=dict(type='list', elements='int', default=[]),
+            restarting_brokers=dict(type='list', elements='int', default=[]),
             timeout=dict(type='float', default=300),
             poll_interval=dict(type='float', default=1),
             request_timeout=dict(type='float', default=10),
             fail_on_error=dict(type='bool', default=True),
         ),
+        required_if=[('security_protocol', 'SSL', ('ca_path', 'cert_path', 'key_path'))],
         supports_check_mode=True,
     )
     problem = confluent_kafka_problem()
@@ -231,7 +246,7 @@ def main() -> None:
         module.fail_json(msg='timeout and poll_interval must be positive')
     try:
         outcome = check(ClusterRequest.from_params(params), params['wait_for'], params['expected_brokers'],
-                        params['timeout'], params['poll_interval'])
+                        params['timeout'], params['poll_interval'], params['restarting_brokers'])
     except HealthError as exc:
         result = exc.outcome.result if exc.outcome is not None else dict(ok=False, failed_gates=exc.failed_gates)
         result['ok'] = False

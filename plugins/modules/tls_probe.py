@@ -89,6 +89,12 @@ options:
     description: SHA-256 fingerprint the server's certificate must have (hex, colons optional), e.g.
       RV(kafkasec.tls.sign#module:fingerprint_sha256) after a renewal.
     type: str
+  expected_certificate_path:
+    description:
+      - PEM file on the host the module runs on whose first certificate the server must serve (its SHA-256
+        fingerprint is compared), e.g. the node's own certificate after a restart. Excludes
+        O(expected_fingerprint_sha256).
+    type: path
   timeout:
     description: Seconds for each TCP connect, handshake and read.
     type: float
@@ -282,10 +288,12 @@ def main() -> None:
                                    default=[]),
             min_days_left=dict(type='int'),
             expected_fingerprint_sha256=dict(type='str'),
+            expected_certificate_path=dict(type='path'),
             timeout=dict(type='float', default=10),
             fail_on_error=dict(type='bool', default=True),
         ),
         required_together=[('client_cert_path', 'client_key_path')],
+        mutually_exclusive=[('expected_fingerprint_sha256', 'expected_certificate_path')],
         supports_check_mode=True,
     )
     require_cryptography(module)

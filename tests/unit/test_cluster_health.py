@@ -153,3 +153,26 @@ def test_request_validation(tmp_path):
         ClusterRequest(('kafka-1',), **good).validate()
     with pytest.raises(HealthError, match='key_path'):
         ClusterRequest(('k:1',), ca_path=str(f), cert_path=str(f), key_path=str(tmp_path / 'none')).validate()
+
+
+def test_batch_safe_refuses_a_batch_that_takes_a_partition_below_min_isr():
+    s = ClusterSnapshot(brokers={1: 'a', 2: 'b', 3: 'c'}, partitions=[
+        part('t', 0, 1, [1, 2, 3], [1, 2, 3], 2), part('t', 1, 2, [2, 3, 1], [2, 3], 2)])
+    # One broker at a time keeps two of three in sync everywhere; broker 1 alone is safe even for t-1.
+    assert by_name(evaluate(s, ['batch_safe'], restarting_brokers=[1]))['batch_safe'].ok
+    # Brokers 1 and 2 together leave t-0 with {3} and t-1 with {3}: below 2.
+    r = by_name(evaluate(s, ['batch_safe'], restarting_brokers=[1, 2]))['batch_safe']
+    assert not r.ok and 't-0, t-1' in r.detail and '[1, 2]' in r.detail
+    # With t-1 already lagging, broker 3 alone is unsafe for it.
+    r = by_name(evaluate(s, ['batch_safe'], restarting_brokers=[3]))['batch_safe']
+    assert not r.ok and 't-1' in r.detail and 't-0' not in r.detail
+    with pytest.raises(HealthError, match='batch_safe gate needs'):
+        wait(lambda: s, ['batch_safe'])
+
+
+def test_plaintext_request_needs_no_certificate_files():
+    ClusterRequest(('kafka-1.example.com:9092',), None, None, None, security_protocol='PLAINTEXT').validate()
+    with pytest.raises(HealthError, match='ca_path is required'):
+        ClusterRequest(('kafka-1.example.com:9093',), None, None, None).validate()
+    with pytest.raises(HealthError, match='SSL or PLAINTEXT'):
+        ClusterRequest(('kafka-1.example.com:9093',), None, None, None, security_protocol='SASL_SSL').validate()

@@ -255,6 +255,17 @@ def test_fingerprint_mismatch_is_flagged(certs, server_factory):
     assert result.as_dict()["failed_checks"] == ["fingerprint"]
 
 
+def test_expected_certificate_file_is_compared_with_the_served_one(certs, server_factory, tmp_path):
+    server = server_factory(cert=certs.server["cert"], key=certs.server["key"])
+    params = dict(host="127.0.0.1", port=server.port, ca_path=certs.ca_path, server_name="localhost", timeout=5)
+    served = ProbeRequest.from_params(dict(params, expected_certificate_path=str(certs.server["cert"])))
+    assert probe(served).ok
+    other = ProbeRequest.from_params(dict(params, expected_certificate_path=certs.ca_path))
+    assert probe(other).as_dict()["failed_checks"] == ["fingerprint"]
+    with pytest.raises(ProbeError, match="expected_certificate_path .*missing.pem"):
+        ProbeRequest.from_params(dict(params, expected_certificate_path=str(tmp_path / "missing.pem")))
+
+
 # --------------------------------------------------------------------- client auth
 
 @pytest.mark.parametrize("versions, refused_when", [

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What a rolling restart needs to know about a KRaft node and the order to restart the nodes in.
+
+Plain, typed Python with no Ansible imports, used by the filters of plugins/filter/kafkasec.py:
+
+- `parse_listeners`  Kafka's ``listeners`` value -> {name: {"host", "port"}}
+- `quorum_leader`    the active controller, from the controllers' ``quorum-state`` files
+- `roll_order`       broker-only nodes first, then the controllers, the active controller last
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
+
+_LISTENER = re.compile(r"\A([A-Za-z][A-Za-z0-9_]*)://(\[[^\]]*\]|[^:/\s]*):([0-9]{1,5})\Z")
+
+
+class RollError(ValueError):
+    """Input that a rolling restart cannot be planned from."""
+
+
+def parse_listeners(value: str) -> Dict[str, Dict[str, Any]]:
+    """``SSL://:9093,CONTROLLER://10.0.0.1:9094`` -> {"SSL": {"host": "", "port": 9093}, ...}."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for item in (value or "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        m = _LISTENER.match(item)
+        if not m or not 0 < int(m.group(3)) < 65536:
+            raise RollError("listener %r is not NAME://host:port" % item)
+        name = m.group(1).upper()
+        if name in out:
+            raise RollError("listener name %s appears twice in %r" % (name, value))
+        out[name] = {"host": m.group(2).strip("[]"), "port": int(m.group(3))}
+    return out
+
+
+def quorum_leader(states: Sequence[Union[str, Mapping[str, Any], None]]) -> Optional[int]:
+    """The leader id recorded with the highest epoch among the controllers' quorum-state files.
+
+    Each controller keeps ``<metadata log dir>/__cluster_metadata-0/quorum-state`` (JSON with
+    ``leaderId`` and ``leaderEpoch``); a voter that has seen the newest election knows the leader.
+    Files that are missing (None) or unreadable are skipped; None when no file names a leader.
+    """
+    best: Optional[tuple] = None
+    for state in states:
+        if state is None or state == "":
+            continue
+        if isinstance(state, str):
+            try:
+                state = json.loads(state)
+            except ValueError:
+                continue
+        if not isinstance(state, Mapping):
+            continue
+        try:
+            leader, epoch = int(state.get("leaderId", -1)), int(state.get("leaderEpoch", -1))
+        except (TypeError, ValueError):
+            continue
+        if leader >= 0 and (best is None or epoch > best[0]):
+            best = (epoch, leader)
+    return best[1] if best else None
+
+
+def roll_order(hosts: Sequence[str], controllers: Sequence[str] = (), leader: Optional[str] = None) -> List[str]:
+    """Broker-only nodes first, then the controllers, the active controller (`leader`) last.
+
+    The order of `hosts` is kept within each part. Restarting the active controller forces an
+    election; doing it once, at the end, avoids one election per restarted controller.
+    """
+    seen = set()
+    unique = [h for h in hosts if not (h in seen or seen.add(h))]
+    controller_set = set(controllers)
+    brokers_only = [h for h in unique if h not in controller_set]
+    voters = [h for h in unique if h in controller_set and h != leader]
+    last = [h for h in unique if h == leader]
+    return brokers_only + voters + last
+
+
+_PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
+
+
+def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
+    """What a rolling restart needs from a KRaft node's server.properties (as a {key: value} dict).
+
+    Returns node_id, roles, controller/broker flags, every listener with its protocol (from
+    listener.security.protocol.map; a listener named after a protocol defaults to it) and whether it
+    is a controller listener, the TLS listeners (SSL, SASL_SSL), the broker listener the health
+    gates use (an SSL one if there is one, else PLAINTEXT; None when neither), and the metadata log
+    directory (metadata.log.dir, else the first of log.dirs, else log.dir).
+    """
+    try:
+        node_id = int(str(props.get("node.id", props.get("broker.id", ""))).strip())
+    except ValueError:
+        raise RollError("node.id is missing or not a number: %r" % props.get("node.id")) from None
+    roles = [r.strip() for r in str(props.get("process.roles", "")).split(",") if r.strip()]
+    if not roles:
+        raise RollError("process.roles is not set: not a KRaft node")
+    protocol_map: Dict[str, str] = {}
+    for item in str(props.get("listener.security.protocol.map", "")).split(","):
+        name, sep, protocol = item.strip().partition(":")
+        if sep:
+            protocol_map[name.strip().upper()] = protocol.strip().upper()
+    controller_names = [n.strip().upper() for n in str(props.get("controller.listener.names", "")).split(",") if n.strip()]
+    listeners = []
+    for name, where in parse_listeners(str(props.get("listeners", ""))).items():
+        protocol = protocol_map.get(name, name if name in _PROTOCOLS else "")
+        if not protocol:
+            raise RollError("listener %s has no protocol in listener.security.protocol.map" % name)
+        listeners.append(dict(name=name, host=where["host"], port=where["port"], protocol=protocol,
+                              controller=name in controller_names))
+    broker_listeners = [entry for entry in listeners if not entry["controller"]]
+    health = next((entry for entry in broker_listeners if entry["protocol"] == "SSL"),
+                  next((entry for entry in broker_listeners if entry["protocol"] == "PLAINTEXT"), None))
+    log_dirs = str(props.get("log.dirs", props.get("log.dir", ""))).split(",")
+    metadata_dir = str(props.get("metadata.log.dir", "")).strip() or log_dirs[0].strip()
+    return dict(
+        node_id=node_id,
+        roles=roles,
+        is_controller="controller" in roles,
+        is_broker="broker" in roles,
+        listeners=listeners,
+        tls_listeners=[entry for entry in listeners if entry["protocol"] in ("SSL", "SASL_SSL")],
+        health_listener=health if "broker" in roles else None,
+        plaintext_listener=next((entry for entry in broker_listeners if entry["protocol"] == "PLAINTEXT"), None),
+        metadata_dir=metadata_dir,
+    )
