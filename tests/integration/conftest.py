@@ -15,6 +15,7 @@ site.yml on it; `rollout` is its first run (the TLS rollout), done once for the 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -91,12 +92,12 @@ class Site:
         self.runs: List[PlaybookRun] = []
         self.first: Optional[PlaybookRun] = None
 
-    def run(self, *extra: str, inventories: tuple = ()) -> PlaybookRun:
+    def run(self, *extra: str, inventories: tuple = (), playbook: Path = SITE) -> PlaybookRun:
         ensure_collection_link()
         args = ['-i', self.status['inventory']]
         for inv in inventories:
             args += ['-i', str(inv)]
-        args += [str(SITE), *extra]
+        args += [str(playbook), *extra]
         env = dict(os.environ,
                    ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS),
                    ANSIBLE_PIPELINING='1',
@@ -108,9 +109,9 @@ class Site:
                            stderr=subprocess.STDOUT, text=True, env=env, timeout=900)
         result = PlaybookRun(args, p.returncode, p.stdout, time.monotonic() - t0)
         self.runs.append(result)
-        log_file = self.workdir / ('site-run-%d.log' % len(self.runs))
+        log_file = self.workdir / ('%s-run-%d.log' % (playbook.stem, len(self.runs)))
         log_file.write_text(result.output)
-        print('site.yml run %d: rc=%d in %.1fs (log %s)' % (len(self.runs), result.rc, result.seconds, log_file))
+        print('%s run %d: rc=%d in %.1fs (log %s)' % (playbook.name, len(self.runs), result.rc, result.seconds, log_file))
         return result
 
     # -- what the tests look at ------------------------------------------------------------
@@ -209,3 +210,49 @@ def rollout(site):
         site.first = site.run()
         site.refresh()
     return site
+
+
+def make_client_cert(site, workdir: Path):
+    """A client key and certificate (clientAuth) issued by the lab CA, read as root from the CA host."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    ca_cert = x509.load_pem_x509_certificate(site.ca_file('ca.crt').read_bytes())
+    ca_key = serialization.load_pem_private_key(site.ca_file('ca.key').read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'kafkasec-test-client')]))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    crt_path, key_path = workdir / 'client.crt', workdir / 'client.key'
+    crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return crt_path, key_path
+
+
+@pytest.fixture(scope='session')
+def tls(rollout, tmp_path_factory):
+    site = rollout
+    """The CA certificate and a client certificate for talking to the brokers."""
+    work = tmp_path_factory.mktemp('client')
+    site.ca_pem = work / 'ca.crt'
+    site.ca_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
+    site.client_cert = make_client_cert(site, work)
+    return site
+
+
+# The rolling-restart tests restart and break brokers: they run after every other test of the session,
+# whatever the file names, so the rollout tests see the cluster site.yml left.
+def pytest_collection_modifyitems(session, config, items):
+    items.sort(key=lambda item: 'test_rolling_restart' in item.nodeid)

@@ -10,7 +10,6 @@ changes and restarts nothing, and bad input that stops the run before any file c
 
 from __future__ import annotations
 
-import datetime
 import os
 import select
 import struct
@@ -80,46 +79,6 @@ def s_client(site, host: dict, *extra: str, cert: tuple = None, timeout: float =
     finally:
         if p.poll() is None:
             p.kill()
-
-
-def make_client_cert(site, workdir: Path):
-    """A client key and certificate (clientAuth) issued by the lab CA, read as root from the CA host."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-
-    ca_cert = x509.load_pem_x509_certificate(site.ca_file('ca.crt').read_bytes())
-    ca_key = serialization.load_pem_private_key(site.ca_file('ca.key').read_bytes(), password=None)
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'kafkasec-test-client')]))
-            .issuer_name(ca_cert.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
-    crt_path, key_path = workdir / 'client.crt', workdir / 'client.key'
-    crt_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    key_path.chmod(0o600)
-    return crt_path, key_path
-
-
-@pytest.fixture(scope='module')
-def tls(rollout, tmp_path_factory):
-    site = rollout
-    """The CA certificate and a client certificate for talking to the brokers."""
-    work = tmp_path_factory.mktemp('client')
-    site.ca_pem = work / 'ca.crt'
-    site.ca_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
-    site.client_cert = make_client_cert(site, work)
-    return site
 
 
 # -- the tests ---------------------------------------------------------------------------------
