@@ -1,0 +1,115 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugins/module_utils/backups.py and the backup module: sets taken only on change, bounded,
+restored atomically with owner and mode, idempotent both ways."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_runner import run_module
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.backups import (
+    BackupError, list_sets, restore, snapshot)
+
+
+@pytest.fixture
+def node(tmp_path):
+    files = {'props': tmp_path / 'server.properties', 'ks': tmp_path / 'keystore.p12'}
+    files['props'].write_text('listeners=PLAINTEXT://:9092\n')
+    files['props'].chmod(0o640)
+    files['ks'].write_bytes(b'\x30\x82store-1')
+    files['ks'].chmod(0o600)
+    return tmp_path, files, str(tmp_path / 'backups')
+
+
+def paths(files):
+    return [str(p) for p in files.values()]
+
+
+def test_a_set_is_taken_only_when_the_files_changed(node):
+    _, files, backup_dir = node
+    first = snapshot(paths(files), backup_dir, keep=5)
+    assert first.changed and len(first.files) == 2
+    again = snapshot(paths(files), backup_dir, keep=5)
+    assert not again.changed and again.stamp == first.stamp
+    files['props'].write_text('listeners=SSL://:9093\n')
+    second = snapshot(paths(files), backup_dir, keep=5)
+    assert second.changed and list_sets(backup_dir) == [first.stamp, second.stamp]
+    copy_dir = os.path.join(backup_dir, second.stamp)
+    assert stat.S_IMODE(os.stat(backup_dir).st_mode) == 0o700
+    assert all(stat.S_IMODE(os.stat(os.path.join(copy_dir, n)).st_mode) == 0o600
+               for n in os.listdir(copy_dir) if n != 'manifest.json')
+
+
+def test_sets_beyond_keep_are_removed_oldest_first(node):
+    _, files, backup_dir = node
+    stamps = []
+    for i in range(4):
+        files['ks'].write_bytes(b'store-%d' % i)
+        stamps.append(snapshot(paths(files), backup_dir, keep=2).stamp)
+    assert list_sets(backup_dir) == stamps[-2:]
+
+
+def test_restore_puts_back_the_state_before_the_last_change_and_is_idempotent(node):
+    _, files, backup_dir = node
+    before = snapshot(paths(files), backup_dir, keep=5)
+    files['props'].write_text('listeners=SSL://:9093\n')
+    files['props'].chmod(0o600)
+    files['ks'].write_bytes(b'store-2')
+    after = snapshot(paths(files), backup_dir, keep=5)
+    # After a completed run the newest set is the current state: restore takes the one before.
+    out = restore(backup_dir)
+    assert out.changed and out.stamp == before.stamp and sorted(out.files) == sorted(paths(files))
+    assert files['props'].read_text() == 'listeners=PLAINTEXT://:9092\n'
+    assert stat.S_IMODE(files['props'].stat().st_mode) == 0o640
+    assert files['ks'].read_bytes() == b'\x30\x82store-1'
+    # Now the files equal the older set; the newest differing one is the post-change set: a second
+    # restore without a stamp would go forward again, so operators pin the stamp to stay put.
+    pinned = restore(backup_dir, stamp=before.stamp)
+    assert not pinned.changed
+    assert restore(backup_dir, stamp=after.stamp, check_mode=True).changed
+    assert files['props'].read_text() == 'listeners=PLAINTEXT://:9092\n'
+
+
+def test_restore_after_a_half_done_run_goes_back_to_the_last_good_state(node):
+    _, files, backup_dir = node
+    good = snapshot(paths(files), backup_dir, keep=5)
+    files['props'].write_text('broken=1\n')  # the run died after this write, before its closing set
+    out = restore(backup_dir)
+    assert out.stamp == good.stamp and out.files == [str(files['props'])]
+
+
+def test_bad_input_is_named(node, tmp_path):
+    _, files, backup_dir = node
+    with pytest.raises(BackupError, match='nothing to restore'):
+        restore(backup_dir)
+    with pytest.raises(BackupError, match='keep must be at least 1'):
+        snapshot(paths(files), backup_dir, keep=0)
+    stamp = snapshot(paths(files), backup_dir, keep=5).stamp
+    with pytest.raises(BackupError, match='no backup set 20000101T000000Z'):
+        restore(backup_dir, stamp='20000101T000000Z')
+    (tmp_path / 'backups' / stamp / 'manifest.json').write_text('{')
+    with pytest.raises(BackupError, match='damaged'):
+        restore(backup_dir, stamp=stamp)
+
+
+def test_module_check_mode_writes_nothing_and_second_run_changes_nothing(node):
+    _, files, backup_dir = node
+    args = {'paths': paths(files), 'backup_dir': backup_dir, 'keep': 3}
+    checked = run_module('kafkasec.tls.backup', args, check=True)
+    assert checked['changed'] and not os.path.exists(backup_dir)
+    first = run_module('kafkasec.tls.backup', args)
+    assert first['changed'] and first['sets'] == [first['stamp']]
+    assert not run_module('kafkasec.tls.backup', args)['changed']
+    files['ks'].write_bytes(b'new')
+    run_module('kafkasec.tls.backup', args)
+    restored = run_module('kafkasec.tls.backup', {'backup_dir': backup_dir, 'state': 'restored'})
+    assert restored['changed'] and restored['stamp'] == first['stamp'] and restored['files'] == [str(files['ks'])]
+    manifest = json.loads((node[0] / 'backups' / first['stamp'] / 'manifest.json').read_text())
+    assert sorted(manifest['files']) == sorted(paths(files))
