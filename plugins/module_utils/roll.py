@@ -91,8 +91,8 @@ def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
     Returns node_id, roles, controller/broker flags, every listener with its protocol (from
     listener.security.protocol.map; a listener named after a protocol defaults to it) and whether it
     is a controller listener, the TLS listeners (SSL, SASL_SSL), the broker listener the health
-    gates use (an SSL one if there is one, else PLAINTEXT; None when neither), and the metadata log
-    directory (metadata.log.dir, else the first of log.dirs, else log.dir).
+    gates use (the inter-broker listener, else an SSL one, else PLAINTEXT; None when neither), and
+    the metadata log directory (metadata.log.dir, else the first of log.dirs, else log.dir).
     """
     try:
         node_id = int(str(props.get("node.id", props.get("broker.id", ""))).strip())
@@ -115,8 +115,13 @@ def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
         listeners.append(dict(name=name, host=where["host"], port=where["port"], protocol=protocol,
                               controller=name in controller_names))
     broker_listeners = [entry for entry in listeners if not entry["controller"]]
-    health = next((entry for entry in broker_listeners if entry["protocol"] == "SSL"),
-                  next((entry for entry in broker_listeners if entry["protocol"] == "PLAINTEXT"), None))
+    # The inter-broker listener first: every broker has it, so the metadata read through it names
+    # every broker and partition. Through a listener only some brokers have (SSL in the first phase
+    # of a migration), partitions led elsewhere look leaderless and the ISRs look short.
+    inter_broker = str(props.get("inter.broker.listener.name", "")).strip().upper()
+    usable = [entry for entry in broker_listeners if entry["protocol"] in ("SSL", "PLAINTEXT")]
+    health = next((entry for entry in usable if entry["name"] == inter_broker),
+                  next((entry for entry in usable if entry["protocol"] == "SSL"), usable[0] if usable else None))
     log_dirs = str(props.get("log.dirs", props.get("log.dir", ""))).split(",")
     metadata_dir = str(props.get("metadata.log.dir", "")).strip() or log_dirs[0].strip()
     return dict(

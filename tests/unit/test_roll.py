@@ -63,6 +63,10 @@ def test_node_facts_of_a_combined_node_in_the_middle_of_a_migration():
     assert [x['name'] for x in node['tls_listeners']] == ['SSL', 'CONTROLLER_SSL']
     assert [x['name'] for x in node['listeners'] if x['controller']] == ['CONTROLLER', 'CONTROLLER_SSL']
     assert node['health_listener']['name'] == 'SSL' and node['plaintext_listener']['port'] == 9092
+    # In the first phase inter-broker traffic is still on PLAINTEXT, the one listener every broker has.
+    phase1 = FILTERS['kafka_node_facts'](dict(props, **{'inter.broker.listener.name': 'PLAINTEXT'}))
+    assert phase1['health_listener']['name'] == 'PLAINTEXT'
+    assert FILTERS['kafka_node_facts'](dict(props, **{'inter.broker.listener.name': 'SSL'}))['health_listener']['name'] == 'SSL'
     assert node['metadata_dir'] == '/d/a'
 
 
