@@ -170,14 +170,21 @@ def snapshot(paths: Sequence[str], backup_dir: str, keep: int, check_mode: bool 
 
 
 def restore(backup_dir: str, check_mode: bool = False, stamp: Optional[str] = None,
-            paths: Sequence[str] = ()) -> Outcome:
-    """Put back the set `stamp`, or the newest set that differs from the files as they are now."""
+            paths: Sequence[str] = (), missing_ok: bool = False) -> Outcome:
+    """Put back the set `stamp`, or the newest set that differs from the files as they are now.
+
+    With `missing_ok`, a node that has no set `stamp` (the run that took it did not change this
+    node) is left as it is instead of failing.
+    """
     sets = list_sets(backup_dir)
+    outcome = Outcome(sets=list(sets))
+    if stamp is not None and stamp not in sets and missing_ok:
+        outcome.message = "no backup set %s here (the run did not change this node): left as it is" % stamp
+        return outcome
     if not sets:
         raise BackupError("no backup set in %s: nothing to restore" % backup_dir)
     if stamp is not None and stamp not in sets:
         raise BackupError("no backup set %s in %s (sets: %s)" % (stamp, backup_dir, ", ".join(sets)))
-    outcome = Outcome(sets=list(sets))
     chosen = stamp
     if chosen is None:
         for candidate in reversed(sets):

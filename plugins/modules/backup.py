@@ -41,9 +41,17 @@ options:
     type: int
     default: 5
   stamp:
-    description: The set to restore (O(state=restored)), as RV(sets) lists it. Default - the newest set that
-      differs from the files as they are.
+    description:
+      - With O(state=present), the name of a new set (a UTC time C(YYYYmmddTHHMMSS[.ffffff]Z) later than the newest
+        set); default - now. Playbooks give every node of a run the same stamp, so a rollback can name the run.
+      - With O(state=restored), the set to restore, as RV(sets) lists it; default - the newest set that differs
+        from the files as they are.
     type: str
+  missing_ok:
+    description: With O(state=restored) and O(stamp), leave a node that has no such set as it is instead of
+      failing (the run that took the set did not change that node).
+    type: bool
+    default: false
 attributes:
   check_mode:
     support: full
@@ -112,15 +120,17 @@ def main() -> None:
             state=dict(type='str', choices=['present', 'restored'], default='present'),
             keep=dict(type='int', default=5),
             stamp=dict(type='str'),
+            missing_ok=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
     )
     params = module.params
     try:
         if params['state'] == 'present':
-            outcome = snapshot(params['paths'], params['backup_dir'], params['keep'], module.check_mode)
+            outcome = snapshot(params['paths'], params['backup_dir'], params['keep'], module.check_mode, params['stamp'])
         else:
-            outcome = restore(params['backup_dir'], module.check_mode, params['stamp'], params['paths'])
+            outcome = restore(params['backup_dir'], module.check_mode, params['stamp'], params['paths'],
+                              params['missing_ok'])
     except (BackupError, OSError) as exc:
         module.fail_json(msg='%s (backup_dir %s)' % (exc, params['backup_dir']))
     module.exit_json(changed=outcome.changed, stamp=outcome.stamp, files=outcome.files, sets=outcome.sets,

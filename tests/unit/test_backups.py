@@ -113,3 +113,13 @@ def test_module_check_mode_writes_nothing_and_second_run_changes_nothing(node):
     assert restored['changed'] and restored['stamp'] == first['stamp'] and restored['files'] == [str(files['ks'])]
     manifest = json.loads((node[0] / 'backups' / first['stamp'] / 'manifest.json').read_text())
     assert sorted(manifest['files']) == sorted(paths(files))
+
+
+def test_a_named_set_missing_on_a_node_can_leave_it_alone(node):
+    _, files, backup_dir = node
+    snapshot(paths(files), backup_dir, keep=5, stamp='20261123T120000.000001Z')
+    out = restore(backup_dir, stamp='20261123T130000Z', missing_ok=True)
+    assert not out.changed and 'left as it is' in out.message
+    with pytest.raises(BackupError, match='after the newest set'):
+        files['ks'].write_bytes(b'changed')
+        snapshot(paths(files), backup_dir, keep=5, stamp='20261123T110000Z')
