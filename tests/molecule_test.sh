@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The Molecule scenarios against the local Kafka lab: `molecule test -s default`, then
-# `molecule test -s add_host`, one after the other (the lab's addresses are fixed: one lab per
-# machine). Prints the wall time of each scenario; exits non-zero if any scenario fails.
+# The Molecule scenarios against the local Kafka lab: default, add_host, migrate, failed_roll,
+# one after the other (one lab per instance; tests/lab_suites.sh picks the instance). Prints the
+# wall time of each scenario; exits non-zero if any scenario fails.
 #
-#   tests/molecule_test.sh                    both scenarios
+#   tests/molecule_test.sh                    every scenario
 #   tests/molecule_test.sh add_host           only the ones named
 #
 # Needs root (the lab adds users, /etc/hosts entries, sshd) and `make deps` (.venv with molecule,
@@ -40,7 +40,7 @@ if [ -n "${KAFKASEC_LAB_INSTANCE:-}" ] && [ "$KAFKASEC_LAB_INSTANCE" != 1 ]; the
 fi
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(default add_host)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(default add_host migrate failed_roll)
 
 ns_now() { date +%s%N; }
 secs() { local ns=$(( $(ns_now) - $1 )); printf '%d.%d' $((ns / 1000000000)) $((ns / 100000000 % 10)); }

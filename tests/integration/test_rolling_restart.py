@@ -6,9 +6,9 @@
 - A forced roll restarts every node once, the active controller last, while a producer (acks=all,
   idempotent) and a consumer run: nothing lost, nothing duplicated, no failed send. The roll time is
   compared with the sum of the nodes' own restart times (printed; gates must not add idle waiting).
-- A broken keystore on the second node of the roll stops the roll there with a message naming the
-  node and the gate; the first node was restarted, the third was not touched and keeps serving;
-  after the fix a rerun restarts only the nodes still pending and finishes the roll.
+- playbooks/rollback.yml puts back the files site.yml changed (from the backup sets it keeps) and
+  restarts the nodes behind the gates under load; pinned to that backup set, a rerun changes nothing.
+  (A roll that stops at a broken node is the Molecule scenario failed_roll.)
 
 These run after the other integration tests (conftest.py orders them last): they restart brokers.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import uuid
@@ -26,6 +25,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / 'playbooks' / 'site.yml'
 ROLL = REPO / 'playbooks' / 'rolling_restart.yml'
+ROLLBACK = REPO / 'playbooks' / 'rollback.yml'
 LOADGEN = REPO / 'tests' / 'loadgen.py'
 SSL_PORT = 9093
 
@@ -85,48 +85,28 @@ def test_forced_roll_restarts_every_node_and_loses_nothing(tls, tmp_path):
     assert load['sent'] > 0 and load['lost'] == 0 and load['duplicates'] == 0 and load['failed'] == 0
 
 
-def test_broken_keystore_stops_the_roll_at_that_node(tls, tmp_path):
+def test_rollback_restores_the_previous_files_and_restarts_behind_the_gates(tls, tmp_path):
     site = tls
-    hosts = [h['name'] for h in site.kafka_hosts()]
-    marker_reasons = {'reasons': ['test: pending restart'], 'controller_switch': False}
-
-    def mark_all_pending():
-        for name in hosts:
-            props = Path(site.host(name)['root']) / 'etc' / 'server.properties'
-            marker = props.with_name(props.name + '.kafkasec-restart-pending')
-            marker.write_text(json.dumps(marker_reasons))
-            shutil.chown(marker, site.host(name)['user'], site.host(name)['user'])
-
-    # The order this roll will take (nothing is pending yet, so this run restarts nothing).
-    idle = site.processes()
-    probe = site.run(playbook=ROLL)
-    assert probe.rc == 0 and site.processes() == idle, probe.describe()
-    order = roll_order(probe.output)
-    first, broken, third = order
-    keystore = Path(site.host(broken)['root']) / 'pki' / 'keystore.p12'
-    good = keystore.read_bytes()
-    mark_all_pending()
-    report = start_load(site, tmp_path, 'failed-roll')
-    before = site.processes()
-    try:
-        keystore.write_bytes(b'not a PKCS#12 keystore\n')
-        run = site.run(playbook=ROLL)
-    finally:
-        keystore.write_bytes(good)
-    assert run.rc != 0, run.describe()
-    assert re.search(r'%s: gate (process|tls) failed' % re.escape(broken), run.output), run.output[-4000:]
-    after = site.processes()
-    assert after[first][0] != before[first][0], 'the first node was restarted'
-    assert after[third] == before[third], 'the third node was not touched'
-    recap = run.recap
-    assert third not in recap or recap[third].get('changed', 0) == 0, recap
-    # The fix is in place (keystore restored): the rerun restarts the nodes still pending, not the first.
-    rerun = site.run(playbook=ROLL)
+    props = {h['name']: Path(h['root']) / 'etc' / 'server.properties' for h in site.kafka_hosts()}
+    before = {name: path.read_text() for name, path in props.items()}
+    # A change that needs a restart: TLS 1.3 only. site.yml keeps a backup set before and after it.
+    change = site.run('-e', '{"kafkasec_broker_ssl_enabled_protocols": ["TLSv1.3"]}', playbook=SITE)
+    assert change.rc == 0, change.describe()
+    assert all('ssl.enabled.protocols=TLSv1.3\n' in p.read_text() for p in props.values())
+    pids_changed = site.processes()
+    report = start_load(site, tmp_path, 'rollback')
+    rollback = site.run(playbook=ROLLBACK)
     load = stop_load(site, report)
-    assert rerun.rc == 0, rerun.describe()
-    final = site.processes()
-    assert final[first] == after[first]
-    assert final[broken][0] != after[broken][0] and final[third][0] != after[third][0]
+    assert rollback.rc == 0, rollback.describe()
+    assert {name: path.read_text() for name, path in props.items()} == before
+    after = site.processes()
+    assert all(after[h][0] != pids_changed[h][0] for h in after), 'every node restarted with its old file'
+    assert len(restart_times(rollback.output)) == len(props)
+    stamp = re.search(r'restored \d+ file\(s\) from backup set (\S+)', rollback.output).group(1)
+    # Pinned to that stamp, a rerun changes and restarts nothing.
+    again = site.run('-e', 'kafkasec_rollback_stamp=' + stamp, playbook=ROLLBACK)
+    assert again.rc == 0 and all(v.get('changed', 0) == 0 for v in again.recap.values()), again.describe()
+    assert site.processes() == after
     assert load['lost'] == 0 and load['duplicates'] == 0 and load['failed'] == 0, load
 
 
