@@ -11,9 +11,7 @@ shows) is checked to hold the file's name and not its secrets.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
-import tempfile
 
 from pathlib import Path
 from typing import Dict, List
@@ -27,7 +25,6 @@ from ansible_collections.kafkasec.tls.plugins.module_utils import endpoints as E
 from ansible_collections.kafkasec.tls.plugins.module_utils import jvm_args as J
 from ansible_collections.kafkasec.tls.plugins.module_utils import sasl as S
 
-JAVA_DIR = Path(__file__).resolve().parent / "java"
 
 # Printable ASCII the argument file must carry verbatim, with the characters that matter to its
 # tokenizer (quotes, backslash, #, @, white space) and to other parsers (; = $ { }).
@@ -149,15 +146,6 @@ def test_bootstrap_tls_problems():
 # jvm_args: java @argfile and environment files
 # ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def java_classes() -> str:
-    target = tempfile.mkdtemp(prefix="kafkasec-jvmssl-")
-    subprocess.run(["javac", "-nowarn", "-d", target, str(JAVA_DIR / "JvmSslDump.java")],
-                   check=True, capture_output=True, timeout=600)
-    yield target
-    shutil.rmtree(target, True)
-
-
 def jvm_dump(classes: str, options: List[str], names: List[str]) -> Dict:
     proc = subprocess.run(["java", "-cp", classes, *options, "JvmSslDump", *names],
                           capture_output=True, text=True, timeout=300, check=False)
@@ -165,7 +153,7 @@ def jvm_dump(classes: str, options: List[str], names: List[str]) -> Dict:
     return json.loads(proc.stdout)
 
 
-def test_argfile_values_round_trip_through_the_java_launcher(tmp_path, java_classes):
+def test_argfile_values_round_trip_through_the_java_launcher(tmp_path, jvm_ssl_dump):
     argfile = tmp_path / "jvm.args"
     lines = ["# a comment line"]
     expected = {}
@@ -173,7 +161,7 @@ def test_argfile_values_round_trip_through_the_java_launcher(tmp_path, java_clas
         lines.append(J.argfile_quote("-Dkafkasec.test.%d=%s" % (index, value)))
         expected["kafkasec.test.%d" % index] = value
     argfile.write_text("\n".join(lines) + "\n", encoding="ascii")
-    seen = jvm_dump(java_classes, ["@%s" % argfile], list(expected))
+    seen = jvm_dump(jvm_ssl_dump, ["@%s" % argfile], list(expected))
     assert seen["properties"] == expected
 
 
@@ -184,12 +172,12 @@ def test_argfile_refuses_what_it_cannot_carry():
             F.java_argfile_quote(bad, "-Dx")
 
 
-def test_argfile_keeps_secrets_off_the_process_list(tmp_path, java_classes):
+def test_argfile_keeps_secrets_off_the_process_list(tmp_path, jvm_ssl_dump):
     secret = 'S3cret-"argfile"-\\-value'
     argfile = tmp_path / "jvm.args"
     argfile.write_text(J.argfile_quote("-Dkafkasec.secret=" + secret) + "\n", encoding="ascii")
     go = tmp_path / "go"
-    proc = subprocess.Popen(["java", "-cp", java_classes, "-Dkafkasec.visible=1", "@%s" % argfile,
+    proc = subprocess.Popen(["java", "-cp", jvm_ssl_dump, "-Dkafkasec.visible=1", "@%s" % argfile,
                              "JvmSslDump", "--wait", str(go), "kafkasec.secret", "kafkasec.visible"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

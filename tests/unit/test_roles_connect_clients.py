@@ -17,7 +17,6 @@ import json
 import os
 import pwd
 import shlex
-import shutil
 import stat
 import subprocess
 import sys
@@ -37,7 +36,6 @@ from test_properties import java_load_text  # noqa: E402  pylint: disable=wrong-
 
 CONNECT_PLAYBOOK = REPO / 'playbooks' / 'connect.yml'
 CLIENT_PLAYBOOK = REPO / 'playbooks' / 'client_bundle.yml'
-JAVA_DIR = Path(__file__).resolve().parent / 'java'
 WORKER = 'connect-1.lab.test'
 CLIENT_HOST = 'client-1.lab.test'
 CLIENTS = [{'name': 'orders-app'}, {'name': 'analytics', 'dns_names': ['analytics.lab.test']}]
@@ -99,15 +97,6 @@ def mode(path: Path) -> int:
 
 def worker_password(lab: Lab, kind: str) -> str:
     return (lab.worker_etc / 'pki' / ('%s.password' % kind)).read_text().strip()
-
-
-@pytest.fixture(scope='module')
-def jvm_ssl_dump() -> str:
-    target = tempfile.mkdtemp(prefix='kafkasec-jvmssl-')
-    subprocess.run(['javac', '-nowarn', '-d', target, str(JAVA_DIR / 'JvmSslDump.java')],
-                   check=True, capture_output=True, timeout=600)
-    yield target
-    shutil.rmtree(target, True)
 
 
 # --- connect -------------------------------------------------------------------------------------

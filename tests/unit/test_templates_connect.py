@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import json
 import shlex
-import shutil
 import subprocess
-import tempfile
 
 from pathlib import Path
 from typing import Any, Dict
-
-import pytest
 
 from ansible_runner import run_module
 from template_render import render
 from test_properties import java_load_text
 
-JAVA_DIR = Path(__file__).resolve().parent / "java"
 PREFIXES = ["", "producer.", "consumer.", "admin."]
 # Store passwords a vault may hold; they must reach the files exactly.
 KEYSTORE_PASSWORD = 'ks p"w\\;=#!:{{ not.jinja }}'
@@ -174,15 +169,6 @@ def test_client_templates(tmp_path):
     # No bootstrap servers known: the key is empty, which the role turns into a removal.
     empty = render(templates, client_vars(kafkasec_client_bundle__bootstrap_servers=[]))
     assert empty["java"]["bootstrap.servers"] == "" and empty["rdkafka"]["bootstrap.servers"] == ""
-
-
-@pytest.fixture(scope="module")
-def jvm_ssl_dump() -> str:
-    target = tempfile.mkdtemp(prefix="kafkasec-jvmssl-")
-    subprocess.run(["javac", "-nowarn", "-d", target, str(JAVA_DIR / "JvmSslDump.java")],
-                   check=True, capture_output=True, timeout=600)
-    yield target
-    shutil.rmtree(target, True)
 
 
 def test_kafka_opts_env_and_argfile_templates(tmp_path, jvm_ssl_dump):
