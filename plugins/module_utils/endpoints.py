@@ -129,9 +129,9 @@ def broker_listeners(inventory_name: str, host_vars: Mapping) -> BrokerListeners
     plaintext_port = _int(host_vars.get("kafkasec_broker_plaintext_port"), DEFAULT_PLAINTEXT_PORT)
     controller_port = _int(host_vars.get("kafkasec_broker_controller_port"), DEFAULT_CONTROLLER_PORT)
     keep = _true(host_vars.get("kafkasec_broker_keep_plaintext", False))
-    other = [(plaintext_port, "the PLAINTEXT listener (kafkasec_broker_plaintext_port)" if keep
-              else "the PLAINTEXT port (kafkasec_broker_plaintext_port), which the broker role closes"),
-             (controller_port, "the controller listener (kafkasec_broker_controller_port), not for clients")]
+    other = [(plaintext_port, "PLAINTEXT listener (kafkasec_broker_plaintext_port)" if keep
+              else "PLAINTEXT port (kafkasec_broker_plaintext_port), which the broker role closes"),
+             (controller_port, "controller listener (kafkasec_broker_controller_port), not for clients")]
     return BrokerListeners(inventory_name, advertised, tuple(sorted(names)), tls_port,
                            tuple((port, what) for port, what in other if port != tls_port))
 
@@ -150,9 +150,9 @@ def non_tls_endpoints(servers: Iterable[Endpoint], brokers: Iterable[BrokerListe
         broker = by_name.get(endpoint.host.lower().rstrip("."))
         if broker is None or endpoint.port == broker.tls_port:
             continue
-        what = dict(broker.other_ports).get(endpoint.port, "not its TLS listener")
-        problems.append("%s is %s of broker %s, whose TLS listener is port %d (kafkasec_broker_ssl_port)"
-                        % (endpoint, what, broker.inventory_name, broker.tls_port))
+        what = dict(broker.other_ports).get(endpoint.port, "port other than its TLS listener")
+        problems.append("%s is broker %s's %s; its TLS listener is port %d (kafkasec_broker_ssl_port)"
+                        % (endpoint, broker.inventory_name, what, broker.tls_port))
     return problems
 
 

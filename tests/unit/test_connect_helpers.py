@@ -134,10 +134,13 @@ def test_bootstrap_tls_problems():
     found = problems(["KAFKA-1.lab.test.:9092", "kafka-1.lab.test:9094", "10.0.0.2:9092", "kafka-2.lab.test:9093"])
     assert len(found) == 4
     assert all(p.startswith("kafkasec_connect_bootstrap_servers: ") for p in found)
-    assert "PLAINTEXT port (kafkasec_broker_plaintext_port), which the broker role closes" in found[0]
-    assert "controller listener" in found[1]
-    assert "10.0.0.2:9092 is the PLAINTEXT listener (kafkasec_broker_plaintext_port) of broker kafka-2.lab.test" in found[2]
-    assert "kafka-2.lab.test:9093 is not its TLS listener of broker kafka-2.lab.test, whose TLS listener is port 19093" in found[3]
+    assert found[0] == ("kafkasec_connect_bootstrap_servers: KAFKA-1.lab.test.:9092 is broker kafka-1.lab.test's PLAINTEXT "
+                        "port (kafkasec_broker_plaintext_port), which the broker role closes; its TLS listener is port 9093 "
+                        "(kafkasec_broker_ssl_port)")
+    assert "kafka-1.lab.test:9094 is broker kafka-1.lab.test's controller listener" in found[1]
+    assert "10.0.0.2:9092 is broker kafka-2.lab.test's PLAINTEXT listener (kafkasec_broker_plaintext_port);" in found[2]
+    assert ("kafka-2.lab.test:9093 is broker kafka-2.lab.test's port other than its TLS listener; "
+            "its TLS listener is port 19093") in found[3]
     with pytest.raises(AnsibleFilterError, match="^kafkasec_connect_bootstrap_servers: 'x' is not host:port"):
         problems("x")
 

@@ -178,8 +178,9 @@ def test_connect_refuses_a_plaintext_bootstrap_port(lab: Lab) -> None:
     run = lab.run('-e', 'kafkasec_connect_bootstrap_servers=kafka-1.lab.test:9092,kafka-2.lab.test:9094,elsewhere:9092',
                   playbook=CONNECT_PLAYBOOK, inventory=lab.inventory_path)
     assert run.rc != 0, run.describe()
-    assert ('%s: kafkasec_connect_bootstrap_servers: kafka-1.lab.test:9092 is the PLAINTEXT port' % WORKER) in run.output, run.describe()
-    assert 'kafka-2.lab.test:9094 is the controller listener' in run.output, run.describe()
+    assert ("%s: kafkasec_connect_bootstrap_servers: kafka-1.lab.test:9092 is broker kafka-1.lab.test's PLAINTEXT port"
+            % WORKER) in run.output, run.describe()
+    assert "kafka-2.lab.test:9094 is broker kafka-2.lab.test's controller listener" in run.output, run.describe()
     assert 'elsewhere' not in run.output.split('TASK [kafkasec.tls.connect : Check that the bootstrap servers are TLS listeners]')[1].split('TASK')[0]
     assert snapshot_diff(before, lab.snapshot()) == []
 
@@ -270,7 +271,7 @@ def test_no_secret_in_any_output(lab: Lab) -> None:
     ({'kafkasec_client_bundle_clients': [{'name': 'bad_name'}]}, 'kafkasec_client_bundle_clients must be a list'),
     ({'kafkasec_client_bundle_dir': '/tmp/with space'}, 'kafkasec_client_bundle_dir must be an absolute path'),
     ({'kafkasec_client_bundle_bootstrap_servers': 'kafka-2.lab.test:9092'},
-     'kafkasec_client_bundle_bootstrap_servers: kafka-2.lab.test:9092 is the PLAINTEXT listener'),
+     "kafkasec_client_bundle_bootstrap_servers: kafka-2.lab.test:9092 is broker kafka-2.lab.test's PLAINTEXT listener"),
 ], ids=['name', 'dir', 'bootstrap'])
 def test_client_bundle_bad_input_fails_before_any_change(lab: Lab, extra: Dict, message: str) -> None:
     before = lab.snapshot()
