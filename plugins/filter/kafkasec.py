@@ -1,7 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters for writing Kafka configuration: Java properties escaping, JAAS quoting, SAN lists.
+"""Filters for writing Kafka configuration: Java properties escaping, JAAS quoting, SAN lists,
+SASL login entries, bootstrap checks, Java argument files and systemd environment files.
 
 The documentation of each filter is in the ``<filter name>.yml`` file next to this one.
 """
@@ -15,6 +16,24 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.endpoints import (
+    EndpointError,
+    bootstrap_servers,
+    broker_listeners,
+    non_tls_endpoints,
+    parse_bootstrap_servers,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.jvm_args import (
+    JvmArgsError,
+    argfile_quote,
+    env_quote,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.sasl import (
+    SaslError,
+    login_module,
+    sasl_options,
+    user_options,
+)
 from ansible_collections.kafkasec.tls.plugins.module_utils.properties import (
     PropertiesError,
     escape_key,
@@ -193,6 +212,62 @@ def kafka_quorum_leader(states):
 def kafka_roll_order(hosts, controllers=(), leader=None):
     """Broker-only nodes, then controllers, the active controller last."""
     return roll_order(list(hosts or []), list(controllers or []), leader or None)
+def sasl_login_module(mechanism, variable="mechanism"):
+    """The JAAS login module class of a SASL mechanism; an unknown one is an error naming ``variable``."""
+    try:
+        return login_module(mechanism, variable)
+    except SaslError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def jaas_users(users, variable="users"):
+    """``{name: password}`` as ``{"user_<name>": password}`` login module options."""
+    try:
+        return user_options(users, variable)
+    except SaslError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+def jaas_sasl(mechanism, username, password, users=None, jaas_file=False, variable="mechanism",
+              users_variable="users"):
+    """The JAAS entry of a SASL mechanism's login module: ``<class> required username=... password=...;``."""
+    try:
+        module_name = login_module(mechanism, variable)
+        options = sasl_options(mechanism, username, password, users, variable, users_variable)
+    except SaslError as exc:
+        raise AnsibleFilterError(str(exc))
+    return jaas_config(module_name, "required", options, jaas_file=jaas_file)
+
+
+def bootstrap_tls_problems(servers, broker_hosts, hostvars, variable="bootstrap_servers"):
+    """Bootstrap endpoints that name an inventory broker on a port other than its TLS listener."""
+    try:
+        endpoints = parse_bootstrap_servers(servers, variable)
+    except EndpointError as exc:
+        raise AnsibleFilterError(str(exc))
+    brokers = [broker_listeners(str(host), hostvars[host]) for host in (broker_hosts or [])]
+    return ["%s: %s" % (variable, problem) for problem in non_tls_endpoints(endpoints, brokers)]
+
+
+def inventory_bootstrap_servers(broker_hosts, hostvars):
+    """``<advertised name>:<TLS port>`` of each inventory broker, as the kafkasec.tls.broker role sets them up."""
+    return bootstrap_servers(broker_listeners(str(host), hostvars[host]) for host in (broker_hosts or []))
+
+
+def java_argfile_quote(value, what="value"):
+    """One token of a ``java @argfile``, read back by the launcher exactly."""
+    try:
+        return argfile_quote(_text(value, "java_argfile_quote"), what)
+    except JvmArgsError as exc:
+        raise AnsibleFilterError("java_argfile_quote: %s" % exc)
+
+
+def env_file_quote(value, what="value"):
+    """A double-quoted value for a systemd ``EnvironmentFile`` line; unsafe characters are an error."""
+    try:
+        return env_quote(_text(value, "env_file_quote"), what)
+    except JvmArgsError as exc:
+        raise AnsibleFilterError("env_file_quote: %s" % exc)
 
 
 class FilterModule(object):
@@ -208,4 +283,11 @@ class FilterModule(object):
             "kafka_node_facts": kafka_node_facts,
             "kafka_quorum_leader": kafka_quorum_leader,
             "kafka_roll_order": kafka_roll_order,
+            "sasl_login_module": sasl_login_module,
+            "jaas_users": jaas_users,
+            "jaas_sasl": jaas_sasl,
+            "bootstrap_tls_problems": bootstrap_tls_problems,
+            "inventory_bootstrap_servers": inventory_bootstrap_servers,
+            "java_argfile_quote": java_argfile_quote,
+            "env_file_quote": env_file_quote,
         }

@@ -150,12 +150,14 @@ def _ansible_playbook() -> str:
 
 def run_module(module_name: str, args: Mapping[str, Any], check: bool = False, diff: bool = False,
                *, templated: bool = False, env: Optional[Mapping[str, str]] = None,
-               timeout: float = 300) -> Dict[str, Any]:
+               timeout: float = 300, play_vars: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """Run ``module_name`` with ``args`` on localhost; return the task result dict.
 
     With ``templated=True`` the strings in ``args`` are templated by Ansible
     (to test filters and lookups: ``{"msg": "{{ 'x' | kafkasec.tls.jaas_quote }}"}``
     with ``ansible.builtin.debug``); by default they reach the module verbatim.
+    ``play_vars`` become the play's ``vars``, every string marked ``!unsafe`` (what a template
+    rendered by the task sees, verbatim).
     """
     workdir = _workdir()
     ensure_collection_link()
@@ -163,6 +165,7 @@ def run_module(module_name: str, args: Mapping[str, Any], check: bool = False, d
         "name": "run %s" % module_name,
         "hosts": "localhost",
         "gather_facts": False,
+        "vars": _mark_unsafe(dict(play_vars or {})),
         "tasks": [{"name": module_name, module_name: dict(args) if templated else _mark_unsafe(dict(args))}],
     }]
     fd, playbook = tempfile.mkstemp(prefix="play-", suffix=".yml", dir=str(workdir))
