@@ -212,6 +212,8 @@ def kafka_quorum_leader(states):
 def kafka_roll_order(hosts, controllers=(), leader=None):
     """Broker-only nodes, then controllers, the active controller last."""
     return roll_order(list(hosts or []), list(controllers or []), leader or None)
+
+
 def sasl_login_module(mechanism, variable="mechanism"):
     """The JAAS login module class of a SASL mechanism; an unknown one is an error naming ``variable``."""
     try:

@@ -135,7 +135,7 @@ def snapshot(paths: Sequence[str], backup_dir: str, keep: int, check_mode: bool 
     state = current_state(paths)
     sets = list_sets(backup_dir)
     outcome = Outcome(sets=list(sets))
-    if sets and _same(state, {p: s for p, s in read_manifest(backup_dir, sets[-1]).items()}):
+    if sets and _same(state, read_manifest(backup_dir, sets[-1])):
         outcome.message = "the files are as in the newest backup set %s" % sets[-1]
         outcome.stamp = sets[-1]
         return outcome

@@ -45,7 +45,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 try:
     from confluent_kafka import KafkaException
-    from confluent_kafka.admin import AdminClient, ConfigResource
+    from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource
 
     CONFLUENT_KAFKA_IMPORT_ERROR: Optional[str] = None
 except ImportError:  # pragma: no cover - exercised on controllers without the library
@@ -350,7 +350,7 @@ class ClusterReader:
         if line not in self.errors:
             self.errors = (self.errors + [line])[-5:]
 
-    def _fail(self, what: str, exc: Exception) -> HealthError:
+    def failure(self, what: str, exc: Exception) -> HealthError:
         err = exc.args[0] if exc.args else exc
         detail = err.str() if hasattr(err, "str") else str(err)
         log = "; ".join(self.errors[-3:])
@@ -362,7 +362,7 @@ class ClusterReader:
         try:
             metadata = self.admin.list_topics(timeout=timeout)
         except KafkaException as exc:
-            raise self._fail("cannot read the cluster metadata", exc) from None
+            raise self.failure("cannot read the cluster metadata", exc) from None
         snap = ClusterSnapshot(brokers={b.id: "%s:%d" % (b.host, b.port) for b in metadata.brokers.values()},
                                controller_id=metadata.controller_id, cluster_id=metadata.cluster_id)
         try:
@@ -389,10 +389,41 @@ class ClusterReader:
                 entry = future.result(timeout=timeout + 1).get("min.insync.replicas")
                 self.min_isr[resource.name] = int(entry.value) if entry is not None and entry.value else 1
             except Exception as exc:  # pylint: disable=broad-except  # retried on the next poll
-                raise self._fail("cannot read min.insync.replicas of topic %s" % resource.name, exc) from None
+                raise self.failure("cannot read min.insync.replicas of topic %s" % resource.name, exc) from None
 
 
 def check(request: ClusterRequest, gates: Sequence[str] = (), expected_brokers: Sequence[int] = (),
           timeout: float = 300.0, interval: float = 1.0, restarting_brokers: Sequence[int] = ()) -> HealthOutcome:
     reader = ClusterReader(request)
     return wait(reader.snapshot, gates, expected_brokers, timeout, interval, restarting_brokers=restarting_brokers)
+
+
+def reload_listener_stores(request: ClusterRequest, node_id: int, listener: str, keystore_path: Optional[str],
+                           truststore_path: Optional[str]) -> List[str]:
+    """Make broker `node_id` reload the stores of `listener` without a restart; returns the keys set.
+
+    Setting ``listener.name.<listener>.ssl.keystore.location`` (and the truststore's) to the file's
+    path as a per-broker dynamic config makes the broker reload it (KIP-226; the same path works as
+    long as the file is newer, which an atomic rename makes it); the store passwords stay the static
+    ones of server.properties. Kafka checks that a new keystore keeps the certificate's subject and
+    SANs, so a renewal passes and a certificate for another name is refused. Broker listeners only:
+    a KRaft controller listener reads its stores at start-up (KAFKA-20583).
+    """
+    prefix = "listener.name.%s." % listener.lower()
+    entries = []
+    if keystore_path:
+        entries.append((prefix + "ssl.keystore.location", keystore_path))
+    if truststore_path:
+        entries.append((prefix + "ssl.truststore.location", truststore_path))
+    if not entries:
+        return []
+    reader = ClusterReader(request)
+    resource = ConfigResource("broker", str(node_id), incremental_configs=[
+        ConfigEntry(name, value, incremental_operation=AlterConfigOpType.SET) for name, value in entries])
+    timeout = request.request_timeout
+    try:
+        for future in reader.admin.incremental_alter_configs([resource], request_timeout=timeout).values():
+            future.result(timeout=timeout + 5)
+    except Exception as exc:  # pylint: disable=broad-except  # KafkaException or a timeout: say which broker refused
+        raise reader.failure("broker %d refused to reload the %s stores" % (node_id, listener), exc) from None
+    return [name for name, _value in entries]

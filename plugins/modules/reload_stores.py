@@ -1,0 +1,133 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: reload_stores
+short_description: Make a running Kafka broker reload a listener's keystore and truststore, without a restart
+version_added: 0.1.0
+description:
+  - Sets C(listener.name.<listener>.ssl.keystore.location) (and the truststore's) to the store's path as a per-broker
+    dynamic config through the admin API (IncrementalAlterConfigs). The broker then reloads the file (KIP-226); the
+    same path works because the collection replaces stores by an atomic rename, which makes the file newer. The
+    passwords stay the static ones of server.properties.
+  - Kafka refuses a new keystore whose certificate has another subject or other SANs, so a renewal passes and a
+    certificate for another name fails the task, naming the broker.
+  - Broker listeners only. A KRaft controller listener reads its stores at start-up (KAFKA-20583), so a node with the
+    controller role still needs a restart for its controller listener; the broker role decides that.
+  - Connects like M(kafkasec.tls.cluster_health) - from the node, to its own TLS listener, as the node.
+options:
+  bootstrap_servers:
+    description: The broker's own TLS listener, as C(host:port) by host name.
+    type: list
+    elements: str
+    required: true
+  ca_path:
+    description: CA certificate(s) the broker's chain leads to (PEM).
+    type: path
+    required: true
+  cert_path:
+    description: Client certificate (PEM, leaf first) - the node's own. With an authorizer it needs ALTER_CONFIGS on
+      the cluster.
+    type: path
+    required: true
+  key_path:
+    description: Private key of O(cert_path) (PEM).
+    type: path
+    required: true
+  node_id:
+    description: The broker's C(node.id).
+    type: int
+    required: true
+  listener:
+    description: The listener whose stores are reloaded.
+    type: str
+    default: SSL
+  keystore_path:
+    description: The keystore to reload. Unset - the keystore is left as it is.
+    type: path
+  truststore_path:
+    description: The truststore to reload. Unset - the truststore is left as it is.
+    type: path
+  request_timeout:
+    description: Seconds for the request.
+    type: float
+    default: 30
+attributes:
+  check_mode:
+    support: full
+    description: Reports what it would reload; sends nothing.
+  diff_mode:
+    support: none
+    description: Nothing to show.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs where confluent-kafka is installed (the Kafka node, like the rolling restart's gates).
+author:
+  - kafkasec.tls developers (@kafkasec)
+'''
+
+EXAMPLES = r'''
+- name: Reload the renewed keystore on the SSL listener
+  kafkasec.tls.reload_stores:
+    bootstrap_servers: ["kafka-4.example.com:9093"]
+    ca_path: /etc/kafka/pki/ca-chain.crt
+    cert_path: /etc/kafka/pki/kafka-4.example.com.crt
+    key_path: /etc/kafka/pki/kafka-4.example.com.key
+    node_id: 4
+    keystore_path: /etc/kafka/pki/keystore.p12
+'''
+
+RETURN = r'''
+keys:
+  description: The dynamic config keys set (or that would be set in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: [listener.name.ssl.ssl.keystore.location]
+'''
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.cluster import (
+    ClusterRequest, HealthError, confluent_kafka_problem, reload_listener_stores)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            bootstrap_servers=dict(type='list', elements='str', required=True),
+            ca_path=dict(type='path', required=True),
+            cert_path=dict(type='path', required=True),
+            key_path=dict(type='path', required=True),
+            node_id=dict(type='int', required=True),
+            listener=dict(type='str', default='SSL'),
+            keystore_path=dict(type='path'),
+            truststore_path=dict(type='path'),
+            request_timeout=dict(type='float', default=30),
+        ),
+        required_one_of=[('keystore_path', 'truststore_path')],
+        supports_check_mode=True,
+    )
+    problem = confluent_kafka_problem()
+    if problem:
+        module.fail_json(msg=missing_required_lib('confluent-kafka'), exception=problem)
+    params = module.params
+    prefix = 'listener.name.%s.' % params['listener'].lower()
+    keys = [prefix + 'ssl.%s.location' % kind for kind in ('keystore', 'truststore') if params[kind + '_path']]
+    if module.check_mode:
+        module.exit_json(changed=True, keys=keys)
+    try:
+        keys = reload_listener_stores(ClusterRequest.from_params(params), params['node_id'], params['listener'],
+                                      params['keystore_path'], params['truststore_path'])
+    except HealthError as exc:
+        module.fail_json(msg=str(exc), keys=keys)
+    module.exit_json(changed=True, keys=keys)
+
+
+if __name__ == '__main__':
+    main()
