@@ -114,10 +114,21 @@ class ClusterSnapshot:
         return [p for p in self.partitions if p.offline]
 
     def unsafe_without(self, broker_ids: Sequence[int]) -> List[PartitionState]:
-        """Partitions whose ISR would fall below min.insync.replicas if `broker_ids` left it."""
+        """Partitions whose ISR would fall below min.insync.replicas if `broker_ids` left it.
+
+        A partition with no more replicas than its min.insync.replicas (replication factor 1, or 2
+        under a min.insync.replicas of 2) cannot stay writable through any restart of one of its
+        replicas; no order of restarts helps it, so it does not hold a roll back (as Strimzi's
+        roller does). `unprotectable` lists them.
+        """
         leaving = set(broker_ids)
         return [p for p in self.partitions
-                if len(set(p.isr) - leaving) < min(p.min_isr, len(set(p.replicas)) or 1)]
+                if len(set(p.replicas)) > p.min_isr and len(set(p.isr) - leaving) < p.min_isr]
+
+    def unprotectable(self, broker_ids: Sequence[int]) -> List[PartitionState]:
+        """Partitions on `broker_ids` whose replication factor is not above min.insync.replicas."""
+        leaving = set(broker_ids)
+        return [p for p in self.partitions if len(set(p.replicas)) <= p.min_isr and leaving & set(p.replicas)]
 
     def missing_from_isr(self, broker_ids: Sequence[int]) -> List[PartitionState]:
         wanted = set(broker_ids)
@@ -173,11 +184,14 @@ def evaluate(snapshot: ClusterSnapshot, gates: Sequence[str], expected_brokers: 
                 "%d offline partition(s) (no leader): %s" % (len(off), _names(off)) if off else "every partition has a leader")))
         elif gate == "batch_safe":
             unsafe = snapshot.unsafe_without(restarting_brokers)
+            exposed = snapshot.unprotectable(restarting_brokers)
             who = sorted(set(restarting_brokers))
+            note = ("; %d partition(s) with a replication factor not above min.insync.replicas are not writable while "
+                    "it restarts whatever the order: %s" % (len(exposed), _names(exposed))) if exposed else ""
             results.append(GateResult(gate, not unsafe, (
                 "restarting brokers %s together would take %d partition(s) below min.insync.replicas: %s"
                 % (who, len(unsafe), _names(unsafe)) if unsafe
-                else "every partition keeps min.insync.replicas without brokers %s" % who)))
+                else "every partition keeps min.insync.replicas without brokers %s" % who) + note))
         else:
             raise HealthError("unknown gate %r (known: %s)" % (gate, ", ".join(GATES)))
     return results

@@ -176,3 +176,13 @@ def test_plaintext_request_needs_no_certificate_files():
         ClusterRequest(('kafka-1.example.com:9093',), None, None, None).validate()
     with pytest.raises(HealthError, match='SSL or PLAINTEXT'):
         ClusterRequest(('kafka-1.example.com:9093',), None, None, None, security_protocol='SASL_SSL').validate()
+
+
+def test_batch_safe_does_not_wait_for_partitions_no_order_can_protect():
+    # RF 1 (and RF 2 under min.insync.replicas 2) cannot stay writable through a restart of a replica;
+    # waiting for them would hold the roll forever. They are named, not waited for.
+    s = ClusterSnapshot(brokers={1: 'a', 2: 'b', 3: 'c'}, partitions=[
+        part('t', 0, 1, [1, 2, 3], [1, 2, 3], 2), part('rf1', 0, 2, [2], [2], 2), part('rf2', 0, 2, [2, 3], [2, 3], 2)])
+    r = by_name(evaluate(s, ['batch_safe'], restarting_brokers=[2]))['batch_safe']
+    assert r.ok and 'rf1-0, rf2-0' in r.detail and 'not writable while it restarts' in r.detail
+    assert not by_name(evaluate(s, ['batch_safe'], restarting_brokers=[1, 2]))['batch_safe'].ok
