@@ -13,7 +13,7 @@ what its listeners are is known, and the mistake can be named before anything is
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, List, Sequence, Tuple, Union
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
 DEFAULT_SSL_PORT = 9093
 DEFAULT_PLAINTEXT_PORT = 9092
 DEFAULT_CONTROLLER_PORT = 9094
+# Security protocols a bootstrap entry's prefix may name: the TLS ones.
+TLS_PROTOCOLS = ("SSL", "SASL_SSL")
 
 
 class EndpointError(ValueError):
@@ -40,6 +42,9 @@ class EndpointError(ValueError):
 class Endpoint:
     host: str
     port: int
+    # The security protocol prefix of the entry (SSL://host:port), upper case; "" without one. Kafka
+    # ignores it, but a PLAINTEXT:// entry says the list was written for a PLAINTEXT listener.
+    protocol: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return "[%s]:%d" % (self.host, self.port) if ":" in self.host else "%s:%d" % (self.host, self.port)
@@ -60,8 +65,10 @@ class BrokerListeners:
 def _parse_one(item: str, variable: str) -> Endpoint:
     text = item.strip()
     # A bootstrap entry may carry a security protocol prefix (SSL://host:port), as Kafka allows.
+    protocol = ""
     if "://" in text:
-        text = text.split("://", 1)[1]
+        protocol, text = text.split("://", 1)
+        protocol = protocol.strip().upper()
     if text.startswith("["):
         host, sep, rest = text[1:].partition("]")
         if not sep or not rest.startswith(":"):
@@ -75,7 +82,7 @@ def _parse_one(item: str, variable: str) -> Endpoint:
         raise EndpointError("%s: %r has no host" % (variable, item))
     if not port_text.isdigit() or not 0 < int(port_text) < 65536:
         raise EndpointError("%s: %r has no valid port" % (variable, item))
-    return Endpoint(host, int(port_text))
+    return Endpoint(host, int(port_text), protocol)
 
 
 def parse_bootstrap_servers(value: Union[str, Sequence[str]], variable: str = "bootstrap_servers") -> List[Endpoint]:
@@ -137,9 +144,10 @@ def broker_listeners(inventory_name: str, host_vars: Mapping) -> BrokerListeners
 
 
 def non_tls_endpoints(servers: Iterable[Endpoint], brokers: Iterable[BrokerListeners]) -> List[str]:
-    """One message for each endpoint that names a known broker on a port other than its TLS listener.
+    """One message for each endpoint that names a known broker on a port other than its TLS listener,
+    and for each endpoint whose prefix names a protocol that is not TLS (PLAINTEXT://, SASL_PLAINTEXT://).
 
-    Endpoints whose host is no broker of the inventory are not judged: nothing is known of them.
+    Other endpoints whose host is no broker of the inventory are not judged: nothing is known of them.
     """
     by_name = {}
     for broker in brokers:
@@ -147,6 +155,10 @@ def non_tls_endpoints(servers: Iterable[Endpoint], brokers: Iterable[BrokerListe
             by_name.setdefault(name, broker)
     problems = []
     for endpoint in servers:
+        if endpoint.protocol and endpoint.protocol not in TLS_PROTOCOLS:
+            problems.append("%s://%s names security protocol %s, which is not TLS; give the TLS listener as "
+                            "host:port (or SSL://host:port)" % (endpoint.protocol, endpoint, endpoint.protocol))
+            continue
         broker = by_name.get(endpoint.host.lower().rstrip("."))
         if broker is None or endpoint.port == broker.tls_port:
             continue

@@ -145,6 +145,23 @@ def test_bootstrap_tls_problems():
         problems("x")
 
 
+def test_bootstrap_tls_problems_protocol_prefix():
+    """A PLAINTEXT:// (or SASL_PLAINTEXT://) entry is refused whatever its host; SSL:// and SASL_SSL:// pass."""
+    hostvars = _brokers()
+    hosts = list(hostvars)
+    assert F.bootstrap_tls_problems("SSL://kafka-1.lab.test:9093, sasl_ssl://elsewhere:9096", hosts, hostvars) == []
+    found = F.bootstrap_tls_problems(["PLAINTEXT://kafka-1.lab.test:9093", "sasl_plaintext://elsewhere:9095"],
+                                     hosts, hostvars, "kafkasec_connect_bootstrap_servers")
+    assert found == [
+        "kafkasec_connect_bootstrap_servers: PLAINTEXT://kafka-1.lab.test:9093 names security protocol PLAINTEXT, "
+        "which is not TLS; give the TLS listener as host:port (or SSL://host:port)",
+        "kafkasec_connect_bootstrap_servers: SASL_PLAINTEXT://elsewhere:9095 names security protocol SASL_PLAINTEXT, "
+        "which is not TLS; give the TLS listener as host:port (or SSL://host:port)"]
+    # The prefix does not change what the entry is: the same endpoint as without it.
+    assert E.parse_bootstrap_servers("PLAINTEXT://a:1") == [E.Endpoint("a", 1)]
+    assert E.parse_bootstrap_servers("PLAINTEXT://a:1")[0].protocol == "PLAINTEXT"
+
+
 # ---------------------------------------------------------------------------
 # jvm_args: java @argfile and environment files
 # ---------------------------------------------------------------------------

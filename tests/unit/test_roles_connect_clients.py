@@ -105,8 +105,12 @@ def test_connect_converges_then_changes_nothing(lab: Lab) -> None:
     first, second = lab.connect_first, lab.connect_second
     assert first.rc == 0, first.describe()
     assert first.changed(WORKER) > 0, first.describe()
+    # No kafkasec_connect_restart_command: the first run says the worker needs a restart and why; the second does not.
+    assert ('%s: RESTART NEEDED - the running worker keeps its old settings until it restarts (properties: ' % WORKER
+            in first.output and 'keystore changed; truststore changed' in first.output), first.describe()
     assert second.rc == 0, second.describe()
     assert {host: counts['changed'] for host, counts in second.recap.items()} == {CA_HOST: 0, WORKER: 0}, second.describe()
+    assert 'RESTART NEEDED' not in second.output
     assert lab.connect_moved == []
 
 
@@ -175,9 +179,10 @@ def test_connect_certificate_covers_the_rest_name(lab: Lab) -> None:
 
 def test_connect_refuses_a_plaintext_bootstrap_port(lab: Lab) -> None:
     before = lab.snapshot()
-    run = lab.run('-e', 'kafkasec_connect_bootstrap_servers=kafka-1.lab.test:9092,kafka-2.lab.test:9094,elsewhere:9092',
-                  playbook=CONNECT_PLAYBOOK, inventory=lab.inventory_path)
+    run = lab.run('-e', 'kafkasec_connect_bootstrap_servers=kafka-1.lab.test:9092,kafka-2.lab.test:9094,elsewhere:9092,'
+                  'PLAINTEXT://other.example.com:9093', playbook=CONNECT_PLAYBOOK, inventory=lab.inventory_path)
     assert run.rc != 0, run.describe()
+    assert ("PLAINTEXT://other.example.com:9093 names security protocol PLAINTEXT, which is not TLS") in run.output, run.describe()
     assert ("%s: kafkasec_connect_bootstrap_servers: kafka-1.lab.test:9092 is broker kafka-1.lab.test's PLAINTEXT port"
             % WORKER) in run.output, run.describe()
     assert "kafka-2.lab.test:9094 is broker kafka-2.lab.test's controller listener" in run.output, run.describe()

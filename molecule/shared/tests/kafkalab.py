@@ -17,6 +17,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,3 +373,48 @@ class _ListLogger(logging.Logger):
 
 def walk_files(root: Path, max_size: Optional[int] = None) -> Iterator[Path]:
     return _files(root, max_size)
+
+
+# --- Client bundles (kafkasec.tls.client_bundle) and the Connect REST API.
+
+@dataclass
+class Bundle:
+    """A client bundle directory: <name>.key, <name>.crt, ca.crt, client.properties, librdkafka.properties."""
+    directory: Path
+    name: str
+
+    @property
+    def pki(self) -> ClientPKI:
+        return ClientPKI(ca_file=self.directory / 'ca.crt', cert_file=self.directory / ('%s.crt' % self.name),
+                         key_file=self.directory / ('%s.key' % self.name), subject=self.name)
+
+    def rdkafka_conf(self) -> Dict[str, str]:
+        """librdkafka.properties as confluent-kafka settings (the file has no escapes: key=value lines)."""
+        text = (self.directory / 'librdkafka.properties').read_text()
+        return dict(line.split('=', 1) for line in text.splitlines() if line and not line.startswith('#'))
+
+    def curl(self, url: str, *extra: str, cert: bool = True) -> subprocess.CompletedProcess:
+        """curl --cacert ca.crt [--cert <name>.crt --key <name>.key] URL."""
+        args = ['curl', '-sS', '--max-time', '20', '--cacert', str(self.pki.ca_file)]
+        if cert:
+            args += ['--cert', str(self.pki.cert_file), '--key', str(self.pki.key_file)]
+        return subprocess.run(args + list(extra) + [url], capture_output=True, text=True, timeout=60, check=False)
+
+
+def consume(conf: dict, topic: str, count: int, timeout: float = 90) -> List[str]:
+    """Up to count values of topic from the beginning, read with confluent-kafka within timeout seconds."""
+    from confluent_kafka import Consumer  # noqa: PLC0415 (not every check needs a client)
+
+    consumer = Consumer(dict(conf, **{'group.id': 'kafkasec-%s' % uuid.uuid4().hex, 'auto.offset.reset': 'earliest',
+                                      'enable.auto.commit': False}))
+    got: List[str] = []
+    try:
+        consumer.subscribe([topic])
+        deadline = time.monotonic() + timeout
+        while len(got) < count and time.monotonic() < deadline:
+            msg = consumer.poll(1.0)
+            if msg is not None and not msg.error():
+                got.append(msg.value().decode())
+    finally:
+        consumer.close()
+    return got
