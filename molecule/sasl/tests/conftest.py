@@ -11,31 +11,27 @@ Standalone, as root, after a converge of the scenario:
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'shared' / 'tests'))
+SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'tests'
+sys.path.insert(0, str(SHARED))
 import kafkalab  # noqa: E402  pylint: disable=wrong-import-position
 
+# The shared verifier's lab and CA fixtures (and its standalone inventory set-up), without its
+# per-host parametrisation: loaded under another module name, since this file is a conftest too.
+_spec = importlib.util.spec_from_file_location('kafkasec_shared_conftest', SHARED / 'conftest.py')
+_shared = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_shared)
+lab = _shared.lab
+ca = _shared.ca
+pytest_configure = _shared.pytest_configure
+
 VARS = yaml.safe_load((Path(__file__).resolve().parents[1] / 'vars.yml').read_text())
-
-
-def pytest_configure(config):
-    if getattr(config.option, 'ansible_inventory', None) is None and kafkalab.INVENTORY.is_file():
-        config.option.ansible_inventory = str(kafkalab.INVENTORY)
-
-
-@pytest.fixture(scope='session')
-def lab() -> kafkalab.Lab:
-    return kafkalab.Lab()
-
-
-@pytest.fixture(scope='session')
-def ca(lab) -> kafkalab.CA:
-    return kafkalab.find_ca(lab)
 
 
 @pytest.fixture(scope='session')
