@@ -34,6 +34,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.sasl import (
     sasl_options,
     user_options,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.scram import ScramError, parse_users
 from ansible_collections.kafkasec.tls.plugins.module_utils.properties import (
     PropertiesError,
     escape_key,
@@ -231,14 +232,37 @@ def jaas_users(users, variable="users"):
 
 
 def jaas_sasl(mechanism, username, password, users=None, jaas_file=False, variable="mechanism",
-              users_variable="users"):
-    """The JAAS entry of a SASL mechanism's login module: ``<class> required username=... password=...;``."""
+              users_variable="users", login=True):
+    """The JAAS entry of a SASL mechanism's login module: ``<class> required username=... password=...;``.
+
+    ``login=False``: a listener's server side without a login of its own (see sasl.sasl_options).
+    """
     try:
         module_name = login_module(mechanism, variable)
-        options = sasl_options(mechanism, username, password, users, variable, users_variable)
+        options = sasl_options(mechanism, username, password, users, variable, users_variable, login=bool(login))
     except SaslError as exc:
         raise AnsibleFilterError(str(exc))
     return jaas_config(module_name, "required", options, jaas_file=jaas_file)
+
+
+def scram_user_problems(users, variable="users", login_mechanisms=None):
+    """``[]`` when every entry of ``users`` is a SCRAM credential Kafka accepts, else the problems.
+
+    Messages name the entry, the user and ``variable`` (never a password). ``login_mechanisms``
+    (a list): the mechanisms the SASL_SSL listener enables, where ``update_password: when_changed``
+    checks each present user's password by a login; a user of another mechanism is a problem.
+    """
+    try:
+        parsed = parse_users(users, variable)
+    except ScramError as exc:
+        return [str(exc)]
+    if login_mechanisms is None:
+        return []
+    enabled = list(login_mechanisms)
+    return ["%s: user %s uses %s, which the SASL_SSL listener does not enable (%s); its password is checked by a "
+            "SCRAM login there (update_password when_changed): enable the mechanism, or use on_create"
+            % (variable, user.name, user.mechanism, ", ".join(enabled) if enabled else "the listener is off")
+            for user in parsed if user.state == "present" and user.mechanism not in enabled]
 
 
 def bootstrap_tls_problems(servers, broker_hosts, hostvars, variable="bootstrap_servers"):
@@ -288,6 +312,7 @@ class FilterModule(object):
             "sasl_login_module": sasl_login_module,
             "jaas_users": jaas_users,
             "jaas_sasl": jaas_sasl,
+            "scram_user_problems": scram_user_problems,
             "bootstrap_tls_problems": bootstrap_tls_problems,
             "inventory_bootstrap_servers": inventory_bootstrap_servers,
             "java_argfile_quote": java_argfile_quote,

@@ -81,18 +81,23 @@ def user_options(users: object, variable: str = "users") -> Dict[str, str]:
 
 def sasl_options(mechanism: str, username: object, password: object,
                  users: Optional[Mapping] = None, variable: str = "mechanism",
-                 users_variable: str = "users") -> Dict[str, str]:
+                 users_variable: str = "users", login: bool = True) -> Dict[str, str]:
     """The options of ``mechanism``'s login module: ``username``, ``password`` and, for PLAIN, users.
 
     ``username``/``password`` are the identity this process logs in with (a client, or a
     broker talking to other brokers). ``users`` are the accounts a PLAIN broker accepts;
     SCRAM accounts live in the cluster's metadata, so ``users`` with SCRAM is an error.
+
+    ``login=False`` is a listener's server side that never logs in itself (inter-broker traffic on
+    another listener): no username/password, only PLAIN's users (for SCRAM the bare login module).
     """
     login_module(mechanism, variable)
-    for option, value in (("username", username), ("password", password)):
-        if value is None or (isinstance(value, str) and not value):
-            raise SaslError("%s: the %s login needs a %s" % (variable, mechanism, option))
-    options = {"username": str(username), "password": str(password)}
+    options: Dict[str, str] = {}
+    if login:
+        for option, value in (("username", username), ("password", password)):
+            if value is None or (isinstance(value, str) and not value):
+                raise SaslError("%s: the %s login needs a %s" % (variable, mechanism, option))
+        options = {"username": str(username), "password": str(password)}
     if users:
         if mechanism != "PLAIN":
             raise SaslError(

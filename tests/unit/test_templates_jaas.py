@@ -99,6 +99,27 @@ def test_inline_listener_jaas_config_read_by_kafka(tmp_path, kafka_clients_jar):
     }
 
 
+def test_listener_entries_without_a_broker_login_read_by_kafka(tmp_path, kafka_clients_jar):  # noqa: F811
+    """The broker role's form: inter-broker traffic on SSL, so the SASL_SSL listener's entries carry no
+    username/password; SCRAM is the bare login module, PLAIN only its users (passwords with ", \\, ;, =)."""
+    out = render({"props": ("broker/server-sasl.yml.j2", True)}, {
+        "kafkasec_jaas_sasl_listener_name": "SASL_SSL",
+        "kafkasec_jaas_sasl_mechanisms": ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"],
+        "kafkasec_jaas_plain_users": USERS,
+    })["props"]
+    jaas_keys = sorted(k for k in out if k.endswith(".sasl.jaas.config"))
+    assert out["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"] == SCRAM + " required;"
+    path = tmp_path / "server.properties"
+    path.write_bytes("".join("%s=%s\n" % (F.java_properties_key_escape(k), F.java_properties_escape(out[k]))
+                             for k in jaas_keys).encode("latin-1"))
+    assert json.loads(run_java("JaasDump", ["kafka", str(path)], classpath=[kafka_clients_jar])) == {
+        "listener.name.sasl_ssl.plain.sasl.jaas.config": [
+            entry(PLAIN, {"user_" + name: password for name, password in USERS.items()})],
+        "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": [entry(SCRAM, {})],
+        "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": [entry(SCRAM, {})],
+    }
+
+
 @pytest.mark.parametrize("template, variable, mechanism", [
     ("jaas/kafka-server.jaas.j2", "kafkasec_jaas_sasl_mechanisms", ["SCRAM-SHA-1"]),
     ("broker/server-sasl.yml.j2", "kafkasec_jaas_sasl_mechanisms", ["PLAIN", "scram-sha-512"]),
