@@ -170,8 +170,8 @@ def render_markdown(results: Mapping[str, Any], png_name: Optional[str] = None) 
                                                  env.get("ansible", "?"), env.get("forks_note", "")),
              "", "## Headline ratios (medians of runs measured side by side)", ""]
     names = {
-        "rollout_%s_hosts_vs_baseline": "rollout (PKI + config) on %s hosts / seed-style shell baseline",
-        "rerun_%s_hosts_vs_ping": "idempotent rerun on %s hosts / `ansible -m ping`",
+        "rollout_%s_hosts_vs_baseline": "rollout (PKI + config) on %s host(s) / seed-style shell baseline",
+        "rerun_%s_hosts_vs_ping": "idempotent rerun on %s host(s) / `ansible -m ping`",
     }
     for key, val in h.items():
         m = re.match(r"^(rollout|rerun)_(\d+)_hosts_", key)
@@ -268,7 +268,8 @@ def plot(results: Mapping[str, Any], path: str) -> None:
         ax2.axhline(1.0, color="grey", linewidth=1)
         ax2.set_xticks(range(len(others)))
         ax2.set_xticklabels(labels, fontsize=8)
-        ax2.set_ylabel("ratio of medians")
+        ax2.set_yscale("log")
+        ax2.set_ylabel("ratio of medians (log scale)")
         ax2.set_title("2-4. ratios measured side by side")
         for i, (_, v) in enumerate(others):
             ax2.text(i, v, "%.2fx" % v, ha="center", va="bottom", fontsize=8)

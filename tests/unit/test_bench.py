@@ -163,7 +163,7 @@ def test_render_markdown_has_the_four_tables_the_ratios_and_the_plot():
     assert "| SSL :9093 | 5500 (5000-6000) | 5.40 (4.90-5.90) | 1900 (1800-2000) | 850.0 (800.0-900.0) |" in md
     assert "**TLSv1.3, TLS_AES_256_GCM_SHA384**" in md
     assert "- rolling restart of 3 brokers / sum of the nodes' own restarts: **2.03x**" in md
-    assert "- rollout (PKI + config) on 12 hosts / seed-style shell baseline: **3.10x**" in md
+    assert "- rollout (PKI + config) on 12 host(s) / seed-style shell baseline: **3.10x**" in md
     assert "![benchmarks](benchmarks.png)" in md
     assert "- shared machine" in md
 
