@@ -130,6 +130,11 @@ def progress(part: str, step: str, elapsed: float, detail: str = "") -> str:
     return line + (" - " + detail if detail else "")
 
 
+def overlap(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two summaries' min-max ranges overlap."""
+    return a["min"] <= b["max"] and b["min"] <= a["max"]
+
+
 def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> List[str]:
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out.extend("| " + " | ".join(r) + " |" for r in rows)
@@ -216,7 +221,12 @@ def render_markdown(results: Mapping[str, Any], png_name: Optional[str] = None) 
                         [[name, fmt_stat(dp[key]["records_per_sec"], 0), fmt_stat(dp[key]["mb_per_sec"], 2),
                           fmt_stat(dp[key]["p99_ms"], 0), fmt_stat(dp[key]["avg_ms"], 1)]
                          for name, key in (("PLAINTEXT :9092", "plaintext"), ("SSL :9093", "ssl"))])
-        lines += ["", "SSL / PLAINTEXT: throughput %.2fx, p99 latency %.2fx." % (dp["throughput_ratio"], dp["p99_ratio"]), ""]
+        lines += ["", "SSL / PLAINTEXT: throughput %.2fx, p99 latency %.2fx." % (dp["throughput_ratio"], dp["p99_ratio"])]
+        for key, what in (("records_per_sec", "throughput"), ("p99_ms", "p99 latency")):
+            if overlap(dp["plaintext"][key], dp["ssl"][key]):
+                lines.append("The %s spreads of the two listeners overlap: this run cannot tell them apart on %s."
+                             % (what, what))
+        lines.append("")
     rr = results.get("rolling_restart")
     if rr:
         lines += ["## 4. Rolling restart of 3 brokers", "", rr.get("description", ""), "",
@@ -230,7 +240,10 @@ def render_markdown(results: Mapping[str, Any], png_name: Optional[str] = None) 
         lines.append("")
     if png_name:
         lines += ["## Plot", "", "![benchmarks](%s)" % png_name, ""]
-    notes = results.get("notes", [])
+    notes = list(results.get("notes", []))
+    if results.get("elapsed_seconds", 0) > 900:
+        notes.append("This run took longer than the 15 minutes the bench aims at: every part ran its minimum "
+                     "rounds on a loaded machine (see the load average above).")
     if notes:
         lines += ["## Notes", ""] + ["- " + n for n in notes] + [""]
     return "\n".join(lines)

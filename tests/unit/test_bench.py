@@ -193,3 +193,15 @@ def test_plot_writes_a_png(tmp_path):
 ])
 def test_another_round(done, rounds, left, want):
     assert benchlib.another_round(done, 2, 3, rounds, left) is want
+
+
+def test_overlapping_spreads_and_a_long_run_are_said():
+    res = _results()
+    assert "cannot tell them apart" not in benchlib.render_markdown(res)
+    res["data_plane"]["ssl"]["p99_ms"] = _stat(950, 2000)
+    res["elapsed_seconds"] = 1800
+    md = benchlib.render_markdown(res)
+    assert "The p99 latency spreads of the two listeners overlap" in md
+    assert "The throughput spreads" not in md
+    assert "longer than the 15 minutes" in md
+    assert benchlib.overlap(_stat(1, 2), _stat(2, 3)) and not benchlib.overlap(_stat(1, 2), _stat(2.5, 3))
