@@ -13,11 +13,13 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 APT_PACKAGES := openssl default-jdk-headless maven openssh-server openssh-client
 
-.PHONY: help deps apt venv link unit sanity build lab-test molecule test demo lab-up lab-stop lab-destroy clean
+.PHONY: help deps apt venv link unit sanity build lab-test molecule test demo bench lab-up lab-stop lab-destroy clean
 
 help:
 	@echo "make demo   - build the three-broker lab, roll TLS out with ansible-playbook, prove it"
 	@echo "make test   - every test: unit, sanity, collection build (and Molecule scenarios)"
+	@echo "make bench  - the benchmarks (rollout vs a shell baseline, rerun, SSL vs PLAINTEXT, rolling restart)"
+	@echo "              on a lab of their own (instance 8), written to docs/benchmarks.md/.json/.png; ~15 min"
 	@echo "make unit | sanity | build | lab-test | molecule | clean"
 	@echo "make lab-up | lab-stop | lab-destroy  - the local Kafka lab (lab/labctl)"
 
@@ -71,6 +73,11 @@ test: deps
 
 demo:
 	./demo/run.sh
+
+# The benchmarks (bench/README.md): their own lab on KAFKASEC_BENCH_LAB_INSTANCE (default 8: 127.0.8.x),
+# created first and destroyed at the end, also on failure; results in docs/benchmarks.{md,json,png}.
+bench: deps
+	$(BIN)/python bench/run.py
 
 lab-up: deps
 	lab/labctl up
