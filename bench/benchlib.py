@@ -217,7 +217,7 @@ def render_markdown(results: Mapping[str, Any], png_name: Optional[str] = None) 
                       dp["negotiated"].get("protocol", "?"), dp["negotiated"].get("cipher", "?"),
                       dp["negotiated"].get("how", "")), "",
                   "Median (min-max) over %d runs per listener, alternating." % dp["rounds"], ""]
-        lines += _table(["listener", "records/s", "MB/s", "p99 ms", "avg ms"],
+        lines += _table(["listener", "records/s", "MB/s", "p99 ms (held rate)", "avg ms (held rate)"],
                         [[name, fmt_stat(dp[key]["records_per_sec"], 0), fmt_stat(dp[key]["mb_per_sec"], 2),
                           fmt_stat(dp[key]["p99_ms"], 0), fmt_stat(dp[key]["avg_ms"], 1)]
                          for name, key in (("PLAINTEXT :9092", "plaintext"), ("SSL :9093", "ssl"))])
