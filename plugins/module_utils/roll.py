@@ -86,7 +86,7 @@ _PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
 
 def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
-    """What a rolling restart needs from a KRaft node's server.properties (as a {key: value} dict).
+    """What a rolling restart needs from a KRaft node's (or a ZooKeeper-mode broker's) server.properties.
 
     Returns node_id, roles, controller/broker flags, every listener with its protocol (from
     listener.security.protocol.map; a listener named after a protocol defaults to it) and whether it
@@ -99,8 +99,13 @@ def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
     except ValueError:
         raise RollError("node.id is missing or not a number: %r" % props.get("node.id")) from None
     roles = [r.strip() for r in str(props.get("process.roles", "")).split(",") if r.strip()]
+    if not roles and str(props.get("zookeeper.connect", "")).strip():
+        # A ZooKeeper-mode broker (Kafka 3.x): no process.roles, no controller listener; the
+        # controller is whichever broker holds ZooKeeper's /controller.
+        roles = ["broker"]
     if not roles:
-        raise RollError("process.roles is not set: not a KRaft node")
+        raise RollError("process.roles is not set (and no zookeeper.connect): not a KRaft node "
+                        "nor a ZooKeeper-mode broker")
     protocol_map: Dict[str, str] = {}
     for item in str(props.get("listener.security.protocol.map", "")).split(","):
         name, sep, protocol = item.strip().partition(":")

@@ -30,6 +30,7 @@ def test_tarball_installs_and_leaves_lab_state_out(installed):
     manifest = json.loads((root / "MANIFEST.json").read_text())
     assert manifest["collection_info"]["namespace"] == "kafkasec"
     assert not (root / "lab" / "lib").exists() and not (root / ".venv").exists()
+    assert not (root / "lab" / "lib-zk").exists()
 
 
 @pytest.mark.parametrize("module", MODULES)

@@ -81,8 +81,20 @@ def test_node_facts_before_tls_and_of_a_controller_only_node():
     assert ctl['health_listener'] is None and ctl['tls_listeners'][0]['port'] == 9094
 
 
+def test_node_facts_of_a_zookeeper_mode_broker():
+    # Kafka 3.x with ZooKeeper: broker.id, no process.roles, no controller listener.
+    props = {'broker.id': '3', 'zookeeper.connect': 'zk-1:2182', 'listeners': 'SSL://h:9093',
+             'listener.security.protocol.map': 'SSL:SSL', 'inter.broker.listener.name': 'SSL', 'log.dirs': '/d'}
+    node = FILTERS['kafka_node_facts'](props)
+    assert node['node_id'] == 3 and node['roles'] == ['broker']
+    assert node['is_broker'] and not node['is_controller']
+    assert node['health_listener']['port'] == 9093 and [x['name'] for x in node['tls_listeners']] == ['SSL']
+    assert not any(x['controller'] for x in node['listeners'])
+
+
 @pytest.mark.parametrize('props, error', [
     ({'process.roles': 'broker'}, 'node.id'),
+    ({'broker.id': '1', 'zookeeper.connect': ' '}, 'zookeeper.connect'),
     ({'node.id': '1'}, 'process.roles'),
     ({'node.id': '1', 'process.roles': 'broker', 'listeners': 'INTERNAL://:9092'}, 'INTERNAL has no protocol'),
 ])
