@@ -90,7 +90,8 @@ class Site:
         self.runs: List[PlaybookRun] = []
         self.first: Optional[PlaybookRun] = None
 
-    def run(self, *extra: str, inventories: tuple = (), playbook: Path = SITE) -> PlaybookRun:
+    def command(self, *extra: str, inventories: tuple = (), playbook: Path = SITE):
+        """(argv, env) of an ansible-playbook run on the lab, for a test that runs it itself."""
         ensure_collection_link()
         args = ['-i', self.status['inventory']]
         for inv in inventories:
@@ -102,8 +103,13 @@ class Site:
                    ANSIBLE_NOCOLOR='1',
                    ANSIBLE_RETRY_FILES_ENABLED='0',
                    ANSIBLE_DEPRECATION_WARNINGS='1')
+        return [str(VENV_BIN / 'ansible-playbook'), *args], env
+
+    def run(self, *extra: str, inventories: tuple = (), playbook: Path = SITE) -> PlaybookRun:
+        argv, env = self.command(*extra, inventories=inventories, playbook=playbook)
+        args = argv[1:]
         t0 = time.monotonic()
-        p = subprocess.run([str(VENV_BIN / 'ansible-playbook'), *args], stdout=subprocess.PIPE,
+        p = subprocess.run(argv, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True, env=env, timeout=900)
         result = PlaybookRun(args, p.returncode, p.stdout, time.monotonic() - t0)
         self.runs.append(result)
