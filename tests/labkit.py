@@ -243,6 +243,18 @@ def make_client_cert(site, workdir: Path, name: str = 'client', ca: Optional[tup
     return crt_path, key_path
 
 
+def client_material(site, workdir: Path, bad: bool = False):
+    """site.ca_pem (the lab CA certificate) and site.client_cert (a good client certificate); with bad,
+    also site.foreign_cert (from another CA) and site.expired_cert (expired yesterday)."""
+    site.ca_pem = workdir / 'ca.crt'
+    site.ca_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
+    site.client_cert = make_client_cert(site, workdir)
+    if bad:
+        site.foreign_cert = make_client_cert(site, workdir, name='foreign', ca=make_ca())
+        site.expired_cert = make_client_cert(site, workdir, name='expired', days=-1)
+    return site
+
+
 def make_ca(common_name: str = 'kafkasec-test-other-ca'):
     """A throw-away self-signed CA (certificate, key): not the lab's."""
     from cryptography import x509

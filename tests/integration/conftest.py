@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # Shared with tests/security (tests/labkit.py); re-exported for the test modules of this suite.
 from labkit import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-    CA_DIR_IN_HOST_ROOT, COLLECTIONS, LABCTL, REPO, SITE, SSL_PORT, VENV_BIN, PlaybookRun, Site,
+    CA_DIR_IN_HOST_ROOT, COLLECTIONS, client_material, LABCTL, REPO, SITE, SSL_PORT, VENV_BIN, PlaybookRun, Site,
     ensure_collection_link, kafka_processes, lab_session, lab_status, labctl, make_client_cert,
     parse_recap, tree_digest)
 
@@ -51,13 +51,8 @@ def rollout(site):
 
 @pytest.fixture(scope='session')
 def tls(rollout, tmp_path_factory):
-    site = rollout
     """The CA certificate and a client certificate for talking to the brokers."""
-    work = tmp_path_factory.mktemp('client')
-    site.ca_pem = work / 'ca.crt'
-    site.ca_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
-    site.client_cert = make_client_cert(site, work)
-    return site
+    return client_material(rollout, tmp_path_factory.mktemp('client'))
 
 
 # The rolling-restart tests restart and break brokers: they run after every other test of the session,

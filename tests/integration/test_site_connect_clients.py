@@ -30,8 +30,7 @@ from types import SimpleNamespace
 import pytest
 import yaml
 
-from conftest import COLLECTIONS, REPO, VENV_BIN, ensure_collection_link, labctl, lab_status, parse_recap
-from test_site import s_client
+from labkit import COLLECTIONS, REPO, VENV_BIN, ensure_collection_link, labctl, lab_status, parse_recap, s_client
 
 pytestmark = pytest.mark.lab
 

@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit import Site, lab_session, make_ca, make_client_cert  # noqa: E402  pylint: disable=wrong-import-position
+from labkit import Site, client_material, lab_session  # noqa: E402  pylint: disable=wrong-import-position
 
 ORDER = ['test_secrets', 'test_file_modes', 'test_check_mode', 'test_listeners', 'test_bad_input',
          'test_verify_wrong_name', 'test_interrupted_write']
@@ -60,11 +60,4 @@ def rollout(site):
 @pytest.fixture(scope='session')
 def tls(rollout, tmp_path_factory):
     """The lab CA certificate and client certificates: a good one, one from another CA, an expired one."""
-    site = rollout
-    work = tmp_path_factory.mktemp('client')
-    site.ca_pem = work / 'ca.crt'
-    site.ca_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
-    site.client_cert = make_client_cert(site, work)
-    site.foreign_cert = make_client_cert(site, work, name='foreign', ca=make_ca())
-    site.expired_cert = make_client_cert(site, work, name='expired', days=-1)
-    return site
+    return client_material(rollout, tmp_path_factory.mktemp('client'), bad=True)
