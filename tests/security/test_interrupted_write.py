@@ -28,7 +28,8 @@ from labkit import REPO  # pylint: disable=wrong-import-order
 pytestmark = pytest.mark.lab
 
 PKI_PLAYBOOK = REPO / 'playbooks' / 'pki.yml'
-ATTEMPTS = 5
+ATTEMPTS = 10
+REFRESH = 0.05  # seconds between two scans of /proc for the module processes
 
 
 def module_processes(uid: int):
@@ -48,6 +49,14 @@ def module_processes(uid: int):
     return pids
 
 
+def signal_all(pids, sig) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def outdated_keystore(pki: Path, name: str, password: bytes) -> bytes:
     key, cert, chain = pkcs12.load_key_and_certificates((pki / 'keystore.p12').read_bytes(), password)
     return pkcs12.serialize_key_and_certificates(b'outdated', key, cert, chain,
@@ -62,18 +71,22 @@ def kill_during_write(site, h: dict, store: Path):
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     caught = None
     deadline = time.monotonic() + 300
+    # The module's processes are known before its write starts (it imports and builds the store
+    # first), so the stop follows the temporary file's appearance at once.
+    pids, scanned = [], 0.0
     try:
         while proc.poll() is None and time.monotonic() < deadline:
             tmp = [e.name for e in os.scandir(store.parent) if e.name.startswith('.keystore.p12.') and e.name.endswith('.tmp')]
             if not tmp:
+                if time.monotonic() - scanned > REFRESH:
+                    pids, scanned = module_processes(uid), time.monotonic()
                 continue
-            pids = module_processes(uid)
-            for pid in pids:
-                os.kill(pid, signal.SIGSTOP)
+            signal_all(pids, signal.SIGSTOP)
+            pids = sorted(set(pids) | set(module_processes(uid)))
+            signal_all(pids, signal.SIGSTOP)
             if (store.parent / tmp[0]).exists():
                 caught = tmp[0]
-            for pid in pids:
-                os.kill(pid, signal.SIGKILL)
+            signal_all(pids, signal.SIGKILL)
             break
         out, _ = proc.communicate(timeout=300)
     finally:
@@ -99,7 +112,10 @@ def test_killed_keystore_write_leaves_the_old_file(rollout):
         if caught:
             assert rc != 0, out[-5000:]
             assert store.read_bytes() == old, 'the killed write damaged the keystore'
-            os.stat(store)  # still there
+            # The leftover is cleaned up by the next write once it is clearly not a write in progress.
+            leftover = pki / caught
+            while leftover.exists() and time.time() - leftover.stat().st_mtime < 6:
+                time.sleep(0.5)
             break
         # The rename came first: the run must have written a whole, right keystore.
         key, cert, _ = pkcs12.load_key_and_certificates(store.read_bytes(), password)
