@@ -11,9 +11,14 @@ reader (or a crash) sees either the old file or the new one, never a mix.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
-from typing import Optional
+import time
+from typing import List, Optional
+
+# A temporary file this long untouched is a leftover of a killed write, not one being written.
+STALE_TEMP_SECONDS = 5.0
 
 
 class FileError(Exception):
@@ -77,6 +82,33 @@ def atomic_write(path: str, data: bytes, like: Optional[os.stat_result] = None) 
             os.unlink(tmp_path)
         raise
     _fsync_directory(directory)
+    remove_stale_temp_files(path)
+
+
+def remove_stale_temp_files(path: str, min_age: float = STALE_TEMP_SECONDS) -> List[str]:
+    """Remove the temporary files an earlier atomic_write of path left behind (a write killed
+    before its rename, e.g. SIGKILL): ``.<name>.<random>.tmp`` in the same directory, owned by this
+    user and untouched for min_age seconds. They may hold a key or a store. Returns their paths."""
+    directory = os.path.dirname(os.path.abspath(path))
+    pattern = re.compile(r"^\.%s\.[A-Za-z0-9_]{8}\.tmp$" % re.escape(os.path.basename(path)))
+    removed = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not pattern.match(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or now - st.st_mtime < min_age:
+                continue
+            os.unlink(entry.path)
+            removed.append(entry.path)
+        except OSError:
+            continue
+    return removed
 
 
 def _copy_owner_and_mode(path: str, like: os.stat_result) -> None:

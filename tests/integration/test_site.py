@@ -10,10 +10,8 @@ changes and restarts nothing, and bad input that stops the run before any file c
 
 from __future__ import annotations
 
-import os
-import select
 import struct
-import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,64 +19,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from labkit import SSL_PORT, s_client  # noqa: E402,F401  pylint: disable=wrong-import-position
+
 pytestmark = pytest.mark.lab
 
-SSL_PORT = 9093
 KAFKA_TIMEOUT = 60  # seconds for a produce/consume round trip
-
-
-# -- helpers -----------------------------------------------------------------------------------
-
-def api_versions_request(correlation_id: int) -> bytes:
-    """A Kafka ApiVersions v0 request (the first thing a client sends), framed."""
-    client_id = b'kafkasec-test'
-    msg = struct.pack('>hhih', 18, 0, correlation_id, len(client_id)) + client_id
-    return struct.pack('>i', len(msg)) + msg
-
-
-def s_client(site, host: dict, *extra: str, cert: tuple = None, timeout: float = 20.0):
-    """openssl s_client to the host's SSL listener, verifying chain and host name; send an
-    ApiVersions request and read the answer. Returns (rc or None if still open, response bytes, stderr)."""
-    name = host['name']
-    cmd = ['openssl', 's_client', '-connect', '%s:%d' % (host['address'], SSL_PORT),
-           '-servername', name, '-verify_hostname', name, '-verify_return_error',
-           '-CAfile', str(site.ca_pem), '-quiet', *extra]
-    if cert:
-        cmd += ['-cert', str(cert[0]), '-key', str(cert[1])]
-    p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        p.stdin.write(api_versions_request(4242))
-        p.stdin.flush()
-        data = b''
-        closed = False
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([p.stdout], [], [], 0.2)
-            if ready:
-                chunk = os.read(p.stdout.fileno(), 65536)
-                if not chunk:
-                    closed = True  # s_client is ending: the connection is gone
-                    break
-                data += chunk
-                if len(data) >= 4 and len(data) >= 4 + struct.unpack('>i', data[:4])[0]:
-                    break  # a whole response
-            elif p.poll() is not None:
-                break
-        if closed:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        if p.poll() is None:
-            p.terminate()
-            rc = None
-        else:
-            rc = p.returncode
-        _, err = p.communicate(timeout=10)
-        return rc, data, err.decode(errors='replace')
-    finally:
-        if p.poll() is None:
-            p.kill()
 
 
 # -- the tests ---------------------------------------------------------------------------------

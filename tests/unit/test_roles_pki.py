@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from pki_helpers import cert_pem, key_pem, make_ca, new_key  # noqa: E402  pylint: disable=wrong-import-position
 from roles_lab import CA_HOST, REPO, Lab, LabHost, snapshot_diff, tool  # noqa: E402  pylint: disable=wrong-import-position
 
 BROKERS = ['kafka-1.lab.test', 'kafka-2.lab.test', 'kafka-3.lab.test']
@@ -206,7 +207,15 @@ BAD_INPUTS = {
     'IP among DNS names of a converged host': ('ip_in_dns', 'kafka-2.lab.test', 'kafkasec_cert_dns_names'),
     'invalid IP address': ('bad_ip', BAD_HOST, 'kafkasec_cert_ip_addresses'),
     'pki dir without parent': ('no_parent', BAD_HOST, 'kafkasec_pki_dir'),
+    # Found by tests/security: these two named only the module's options (or nothing of the role's).
+    'truncated extra CA certificate': ('truncated_extra', 'kafka-1.lab.test', 'kafkasec_truststore_extra_certificates'),
+    'CA import whose key is not the certificate\'s': ('ca_mismatch', CA_HOST, 'kafkasec_ca_import_privatekey_path'),
 }
+
+
+def _truncated_pem() -> str:
+    lines = cert_pem(make_ca('kafkasec-unit-other-ca').cert).splitlines()
+    return '\n'.join(lines[:len(lines) // 2]) + '\n'
 
 
 @pytest.mark.parametrize('case', list(BAD_INPUTS))
@@ -220,6 +229,20 @@ def test_bad_input_fails_before_changing_anything(lab: Lab, case: str) -> None:
             [host, '10.20.30.40']
     elif how == 'bad_ip':
         inventory = lab.inventory(extra_brokers=_bad_host_vars(lab, kafkasec_cert_ip_addresses=['127.0.1.300']))
+    elif how == 'truncated_extra':
+        inventory = lab.inventory()
+        inventory['all']['children']['kafka_broker']['hosts'][host]['kafkasec_truststore_extra_certificates'] = \
+            [_truncated_pem()]
+    elif how == 'ca_mismatch':
+        # A certificate and the key of another CA, outside the CA directory.
+        other = lab.root / 'import-mismatch'
+        other.mkdir(exist_ok=True)
+        (other / 'ca.crt').write_text(cert_pem(make_ca('kafkasec-unit-import').cert))
+        (other / 'ca.key').write_bytes(key_pem(new_key()))
+        inventory = lab.inventory()
+        inventory['all']['children']['kafka_ca']['hosts'][host].update({
+            'kafkasec_ca_import_certificate_path': str(other / 'ca.crt'),
+            'kafkasec_ca_import_privatekey_path': str(other / 'ca.key')})
     else:
         missing = lab.hosts_root / BAD_HOST / 'not-installed' / 'kafka' / 'pki'
         inventory = lab.inventory(extra_brokers=_bad_host_vars(lab, kafkasec_pki_dir=str(missing)))
