@@ -19,6 +19,9 @@ REPO = Path(__file__).resolve().parents[2]
 TASK_FILES = sorted([*REPO.glob('roles/*/tasks/*.yml'), *REPO.glob('playbooks/*.yml')])
 SLURP = ('ansible.builtin.slurp', 'slurp')
 SET_FACT = ('ansible.builtin.set_fact', 'set_fact')
+# Files that hold store passwords once the collection has written them: server.properties and the other
+# Kafka .properties files, and ZooKeeper's zoo.cfg.
+CONFIG_FILE = re.compile(r'properties|zoo\.cfg|zookeeper_config_path')
 # Filters whose result keeps no secret of the file (the node's id, roles, listeners and paths).
 SECRET_FREE = ('kafkasec.tls.kafka_node_facts',)
 
@@ -47,7 +50,7 @@ def properties_reads() -> List[Tuple[str, dict, List[dict]]]:
         tasks = list(_tasks(yaml.safe_load(path.read_text()) or []))
         for task in tasks:
             args = _module(task, SLURP)
-            if not isinstance(args, dict) or 'properties' not in str(args.get('src', '')):
+            if not isinstance(args, dict) or not CONFIG_FILE.search(str(args.get('src', ''))):
                 continue
             register = task.get('register')
             users = [t for t in tasks if _module(t, SET_FACT) is not None and register
