@@ -512,12 +512,13 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     results["elapsed_seconds"] = round(time.monotonic() - T0, 1)
     results["notes"] = [
-        "The machine was shared: other sessions ran their own Kafka labs and test suites at the same time, "
-        "so single times move a lot from run to run. That is why every figure is a median with its "
-        "min-max spread, and why the comparisons are ratios of runs measured side by side, alternating.",
+        "This machine is shared with other work (other labs and test suites may run beside the bench), "
+        "so single times can move a lot from run to run. That is why every figure is a median with its "
+        "min-max spread, and why the comparisons are ratios of runs measured side by side, alternating; "
+        "the load averages below say how busy the machine was.",
         "The whole bench took %.0f s (lab creation and teardown included); the machine's 1-minute load "
-        "average was %.1f at the start and %.1f at the end (2 cores)." % (
-            results["elapsed_seconds"], load_start, os.getloadavg()[0]),
+        "average was %.1f at the start and %.1f at the end (%d cores)." % (
+            results["elapsed_seconds"], load_start, os.getloadavg()[0], os.cpu_count() or 0),
         "The baseline does less than the collection: no validation before changing anything, no backups, "
         "no listener or inter-broker settings, no idempotence (a second run makes new keys and appends the "
         "keys again), passwords generated but handled in shell variables. Its time is a lower bound for "
