@@ -30,7 +30,6 @@ Connections a probe makes (each bounded by `timeout`):
 from __future__ import annotations
 
 import datetime
-import ipaddress
 import socket
 import ssl
 import struct
@@ -38,6 +37,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
     PkiError,
     certificate_fingerprint,
@@ -406,32 +406,9 @@ def open_session(request: ProbeRequest, ctx: ssl.SSLContext, payload: Optional[s
 
 # ------------------------------------------------------------------------ names
 
-def _is_ip(name: str) -> bool:
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
-
-
 def name_matches(name: str, dns_names: Sequence[str], ip_addresses: Sequence[str]) -> Optional[str]:
     """The SAN that covers `name` (RFC 6125: SANs only, one left-most wildcard label), or None."""
-    candidate = name.strip().rstrip(".").lower()
-    if _is_ip(candidate):
-        wanted = ipaddress.ip_address(candidate)
-        for value in ip_addresses:
-            if ipaddress.ip_address(value) == wanted:
-                return "IP:%s" % value
-        return None
-    for pattern in dns_names:
-        pattern = pattern.lower().rstrip(".")
-        if pattern == candidate:
-            return "DNS:%s" % pattern
-        if pattern.startswith("*.") and "." in candidate:
-            first, rest = candidate.split(".", 1)
-            if first and rest == pattern[2:]:
-                return "DNS:%s" % pattern
-    return None
+    return covering_san(name, dns_names, ip_addresses)
 
 
 def normalise_fingerprint(value: str) -> str:
