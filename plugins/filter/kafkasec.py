@@ -23,6 +23,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.endpoints import (
     non_tls_endpoints,
     parse_bootstrap_servers,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings as _store_settings
 from ansible_collections.kafkasec.tls.plugins.module_utils.jvm_args import (
     JvmArgsError,
     argfile_quote,
@@ -296,6 +297,16 @@ def env_file_quote(value, what="value"):
         raise AnsibleFilterError("env_file_quote: %s" % exc)
 
 
+def store_settings(pki):
+    """A host's PKI facts -> the stores as Kafka spells them (types upper-case, passwords per type)."""
+    if not isinstance(pki, Mapping):
+        raise AnsibleFilterError("store_settings: expected the PKI facts as a mapping")
+    try:
+        return _store_settings(pki)
+    except ValueError as exc:
+        raise AnsibleFilterError("store_settings: %s" % exc)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -317,4 +328,5 @@ class FilterModule(object):
             "inventory_bootstrap_servers": inventory_bootstrap_servers,
             "java_argfile_quote": java_argfile_quote,
             "env_file_quote": env_file_quote,
+            "store_settings": store_settings,
         }

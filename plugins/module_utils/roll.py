@@ -99,7 +99,8 @@ def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
     except ValueError:
         raise RollError("node.id is missing or not a number: %r" % props.get("node.id")) from None
     roles = [r.strip() for r in str(props.get("process.roles", "")).split(",") if r.strip()]
-    if not roles and str(props.get("zookeeper.connect", "")).strip():
+    zookeeper_mode = not roles and bool(str(props.get("zookeeper.connect", "")).strip())
+    if zookeeper_mode:
         # A ZooKeeper-mode broker (Kafka 3.x): no process.roles, no controller listener; the
         # controller is whichever broker holds ZooKeeper's /controller.
         roles = ["broker"]
@@ -132,6 +133,7 @@ def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
     return dict(
         node_id=node_id,
         roles=roles,
+        zookeeper_mode=zookeeper_mode,
         is_controller="controller" in roles,
         is_broker="broker" in roles,
         listeners=listeners,

@@ -1,0 +1,278 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The node planner (plugins/module_utils/kafka/broker_plan.py), table by table.
+
+The golden table (tests/unit/golden/broker_plans.json) was recorded from the Jinja implementation the
+planner replaced (roles/broker/vars/main.yml and templates/broker/*.yml.j2 before 0.2.0) by
+tests/unit/golden/make_broker_golden.py: 94 cases of current file x settings. The planner must give
+the same keys, the same values and the same decisions for every one of them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import broker_plan as bp
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings
+from ansible_collections.kafkasec.tls.plugins.module_utils.properties import load
+
+from ansible_runner import REPO_ROOT
+
+GOLDEN = json.loads((REPO_ROOT / "tests" / "unit" / "golden" / "broker_plans.json").read_text())
+DEFAULTS = yaml.safe_load((REPO_ROOT / "roles" / "broker" / "defaults" / "main.yml").read_text())
+PLANNED_KEYS = {
+    "listeners": lambda v: ",".join(v["listeners"]),
+    "advertised.listeners": lambda v: ",".join(v["advertised_listeners"]),
+    "listener.security.protocol.map": lambda v: ",".join(v["protocol_map"]),
+    "inter.broker.listener.name": lambda v: v["inter_broker_listener_name"],
+    "controller.listener.names": lambda v: ",".join(v["controller_listener_names"]),
+    "controller.quorum.voters": lambda v: v["quorum_voters"],
+    "controller.quorum.bootstrap.servers": lambda v: v["quorum_bootstrap_servers"],
+}
+
+
+def role_vars(case):
+    """The role's variables for a golden case: the defaults, then the case's own."""
+    values = {k: v for k, v in DEFAULTS.items() if not (isinstance(v, str) and "{{" in v)}
+    values.update(case["vars"])
+    return values
+
+
+def settings_for(case, **overrides):
+    v = role_vars(case)
+    host = case["hostname"]
+    dns = v.get("kafkasec_cert_dns_names", [host] + list(v.get("kafkasec_cert_extra_dns_names", [])))
+    ensemble = [dict(name=h, advertised=case["hostvars"].get(h, {}).get("kafkasec_zookeeper_advertised_host", ""),
+                     port=case["hostvars"].get(h, {}).get("kafkasec_zookeeper_secure_client_port", ""))
+                for h in case["groups"].get("zookeeper", [])]
+    params = dict(
+        hostname=host, advertised_host=v.get("kafkasec_broker_advertised_host", host),
+        metadata_mode=v["kafkasec_broker_metadata_mode"], listen_address=v.get("kafkasec_broker_listen_address"),
+        ssl_listener_name=v["kafkasec_broker_ssl_listener_name"], ssl_port=v["kafkasec_broker_ssl_port"],
+        controller_listener_name=v["kafkasec_broker_controller_listener_name"],
+        controller_port=v["kafkasec_broker_controller_port"], keep_plaintext=v["kafkasec_broker_keep_plaintext"],
+        plaintext_port=v["kafkasec_broker_plaintext_port"], ssl_client_auth=v["kafkasec_broker_ssl_client_auth"],
+        ssl_enabled_protocols=v["kafkasec_broker_ssl_enabled_protocols"], ssl_protocol=v["kafkasec_broker_ssl_protocol"],
+        ssl_cipher_suites=v["kafkasec_broker_ssl_cipher_suites"], sasl_enabled=v["kafkasec_broker_sasl_enabled"],
+        sasl_listener_name=v["kafkasec_broker_sasl_listener_name"], sasl_port=v["kafkasec_broker_sasl_port"],
+        sasl_mechanisms=v["kafkasec_broker_sasl_mechanisms"], migration_phase=v["kafkasec_broker_migration_phase"],
+        zookeeper_connect=v.get("kafkasec_broker_zookeeper_connect"), zookeeper_ensemble=ensemble,
+        zookeeper_chroot=v["kafkasec_broker_zookeeper_chroot"],
+        zookeeper_sasl_username=v["kafkasec_broker_zookeeper_sasl_username"],
+        zookeeper_sasl_password_set="kafkasec_broker_zookeeper_sasl_password" in v,
+        dns_names=dns, ip_addresses=v.get("kafkasec_cert_ip_addresses", []))
+    params.update(overrides)
+    return bp.settings_from(params)
+
+
+def plan_for(case, **overrides):
+    return bp.plan_node(load(case["current"]), settings_for(case, **overrides))
+
+
+def stores_for(case):
+    v = role_vars(case)
+    pki_dir = v.get("kafkasec_pki_dir", "/etc/kafka/pki")
+    ext = {"pkcs12": "p12", "pem": "pem", "jks": "jks"}
+    ks_type, ts_type = v.get("kafkasec_keystore_type", "pkcs12"), v.get("kafkasec_truststore_type", "pkcs12")
+    return store_settings(dict(
+        keystore_type=ks_type, keystore_path=v.get("kafkasec_keystore_path", "%s/keystore.%s" % (pki_dir, ext[ks_type])),
+        keystore_password="kpass", truststore_type=ts_type,
+        truststore_path=v.get("kafkasec_truststore_path", "%s/truststore.%s" % (pki_dir, ext[ts_type])),
+        truststore_password="tpass"))
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_plan_matches_the_jinja_it_replaced(name):
+    case = GOLDEN[name]
+    plan = plan_for(case)
+    old = case["settings"]
+    derived = case["derived"]
+    for key, of in PLANNED_KEYS.items():
+        assert of(plan.values) == old[key], key
+    if "zookeeper.connect" in old:
+        assert plan.values["zookeeper_connect"] == old["zookeeper.connect"]
+    # Keys the old block emptied (removed) that the planner owns: the SASL listener's when it is off.
+    old_removed = sorted(k for k, v in old.items() if v == "" and k.startswith(("listener.name.", "sasl.")))
+    assert sorted(plan.remove) == old_removed
+    assert str(plan.stage) == str(derived["stage"])
+    assert plan.phase == derived["phase"]
+    assert plan.migrating == derived["migrating"]
+    assert plan.is_controller == derived["is_controller"]
+    assert plan.dynamic_quorum == derived["dynamic_quorum"]
+    assert plan.switch_expected == derived["switch_expected"]
+    assert plan.old_controller_name == derived["old_controller_name"]
+    assert plan.old_controller_endpoint == derived["old_controller_endpoint"]
+    problems = dict(plan.problems)
+    assert ("kafkasec_broker_advertised_host" not in problems) == derived["advertised_in_sans"] or \
+        not derived["advertised_in_sans"]
+    if derived["advertised_in_sans"]:
+        assert "is not among the certificate's subject alternative names" not in problems.get(
+            "kafkasec_broker_advertised_host", "")
+    else:
+        assert "is not among the certificate's subject alternative names" in problems["kafkasec_broker_advertised_host"]
+    if case["vars"].get("kafkasec_broker_metadata_mode", "kraft") == "kraft" and not derived["controller_names_accepted"]:
+        assert "kafkasec_broker_properties_path" in problems
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_store_settings_match_the_jinja_they_replaced(name):
+    case = GOLDEN[name]
+    stores = stores_for(case)
+    old = case["settings"]
+    for key in ("type", "location", "password"):
+        assert stores["keystore_" + key] == old["ssl.keystore." + key]
+        assert stores["truststore_" + key] == old["ssl.truststore." + key]
+    assert stores["key_password"] == old["ssl.key.password"]
+
+
+# ------------------------------------------------------------------------------- restart decisions
+
+CONVERGED = GOLDEN["combined-converged__defaults"]
+BROKER_ONLY = GOLDEN["broker-stage2__migrated"]
+
+
+@pytest.mark.parametrize("changed, stores, pending, controller, running, live, other, reasons, switch, reload_", [
+    # nothing changed, nothing pending: no restart
+    ([], [], {}, True, True, True, [], [], False, False),
+    # a key changed on a converged controller: restart, no switch (its protocol is SSL already)
+    (["ssl.cipher.suites"], [], {}, True, True, True, [], ["server.properties: ssl.cipher.suites"], False, False),
+    # renewed stores on a broker-only node with a running SSL listener: reload live
+    ([], ["keystore changed"], {}, False, True, True, [], [], False, True),
+    # ... unless live reload is off
+    ([], ["keystore changed"], {}, False, True, False, [], ["keystore changed"], False, False),
+    # ... or its SSL listener does not run yet
+    ([], ["keystore changed"], {}, False, False, True, [], ["keystore changed"], False, False),
+    # ... or another file of the JVM changed (it restarts anyway)
+    ([], ["keystore changed"], {}, False, True, True, ["ZooKeeper JAAS file changed"],
+     ["ZooKeeper JAAS file changed", "keystore changed"], False, False),
+    # a controller restarts for its stores (KAFKA-20583)
+    ([], ["truststore changed"], {}, True, True, True, [],
+     ["truststore changed (the controller listener reads it at start-up)"], False, False),
+    # a pending restart is kept, reasons once each, and its switch flag with it
+    (["listeners"], [], {"reasons": ["server.properties: listeners"], "controller_switch": True}, True, True, True, [],
+     ["server.properties: listeners"], True, False),
+])
+def test_restart_decisions(changed, stores, pending, controller, running, live, other, reasons, switch, reload_):
+    plan = plan_for(CONVERGED if controller else BROKER_ONLY,
+                    **({} if controller else dict(controller_listener_name="CONTROLLER_SSL", controller_port=9095)))
+    assert plan.is_controller == controller
+    decision = bp.decide_restart(changed, stores, pending, plan, running, live, other)
+    assert decision.reasons == reasons
+    assert decision.controller_switch == switch
+    assert decision.live_reload == reload_
+
+
+@pytest.mark.parametrize("name, changed, switch", [
+    ("combined-plain__defaults", ["listeners", "listener.security.protocol.map"], True),   # first move to TLS
+    ("combined-plain__defaults", ["ssl.keystore.location"], False),                       # not a quorum key
+    ("broker-plain__defaults", ["listeners"], False),                                     # broker-only node rolls
+    ("combined-converged__defaults", ["listeners"], False),                               # already on TLS
+    ("zk-plain__zk", ["inter.broker.listener.name", "listeners"], True),                  # ZooKeeper mode, first move
+    ("combined-plain__add_tls", ["listeners"], False),                                    # a migration phase rolls
+])
+def test_whole_quorum_switch(name, changed, switch):
+    plan = plan_for(GOLDEN[name])
+    assert bp.decide_restart(changed, [], {}, plan, False, True).controller_switch == switch
+
+
+# ------------------------------------------------------------------------------------- bad input
+
+@pytest.mark.parametrize("overrides, variable, words", [
+    (dict(ssl_port=9094), "kafkasec_broker_ssl_port", "distinct ports"),
+    (dict(ssl_port=70000), "kafkasec_broker_ssl_port", "between 1 and 65535"),
+    (dict(ssl_listener_name="CONTROLLER"), "kafkasec_broker_ssl_listener_name", "distinct listener names"),
+    (dict(ssl_listener_name="1SSL"), "kafkasec_broker_ssl_listener_name", "distinct listener names"),
+    (dict(ssl_enabled_protocols=["TLSv1.1", "TLSv1.2"]), "kafkasec_broker_ssl_enabled_protocols", "TLSv1.1"),
+    (dict(ssl_protocol="TLSv1.3", ssl_enabled_protocols=["TLSv1.2"]), "kafkasec_broker_ssl_enabled_protocols",
+     "must be one of them"),
+    (dict(ssl_client_auth="maybe"), "kafkasec_broker_ssl_client_auth", "maybe"),
+    (dict(ssl_cipher_suites=["TLS_RSA_WITH_AES_128_GCM_SHA256"]), "kafkasec_broker_ssl_cipher_suites",
+     "TLS_RSA_WITH_AES_128_GCM_SHA256"),
+    (dict(ssl_cipher_suites=["TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"]), "kafkasec_broker_ssl_cipher_suites",
+     "TLS 1.3 suites"),
+    (dict(advertised_host="kafka 1"), "kafkasec_broker_advertised_host", "must be a host name"),
+    (dict(advertised_host="other.lab.test"), "kafkasec_broker_advertised_host", "other.lab.test"),
+    (dict(sasl_enabled=True, sasl_mechanisms=["GSSAPI"]), "kafkasec_broker_sasl_mechanisms", "GSSAPI"),
+    (dict(sasl_enabled=True, sasl_port=9093), "kafkasec_broker_ssl_port", "9096" if False else "distinct ports"),
+    (dict(sasl_enabled=True, sasl_listener_name="SASL_PLAINTEXT"), "kafkasec_broker_sasl_listener_name",
+     "SASL over TLS"),
+    (dict(sasl_enabled=True, sasl_mechanisms=["PLAIN"]), "kafkasec_broker_sasl_plain_users", "non-empty password"),
+    (dict(metadata_mode="zookeeper"), "kafkasec_broker_metadata_mode", "ZooKeeper-mode broker"),
+])
+def test_bad_settings_name_the_variable_and_the_value(overrides, variable, words):
+    problems = dict(plan_for(CONVERGED, **overrides).problems)
+    assert variable in problems, problems
+    assert words in problems[variable]
+
+
+def test_a_good_converged_node_has_no_problem_and_changes_nothing():
+    plan = plan_for(CONVERGED)
+    assert plan.problems == []
+    current = load(CONVERGED["current"])
+    for key, of in PLANNED_KEYS.items():
+        assert of(plan.values) == current.get(key, ""), key
+
+
+def test_zookeeper_mode_needs_a_login_and_a_zookeeper_file():
+    case = GOLDEN["zk-plain__zk"]
+    assert plan_for(case).problems == []
+    problems = dict(plan_for(case, zookeeper_sasl_password_set=False).problems)
+    assert "no default password" in problems["kafkasec_broker_zookeeper_sasl_password"]
+    problems = dict(plan_for(case, zookeeper_connect="zk 1:2182").problems)
+    assert "zk 1:2182" in problems["kafkasec_broker_zookeeper_connect"]
+    problems = dict(plan_for(case, zookeeper_chroot="kafka").problems)
+    assert "kafka" in problems["kafkasec_broker_zookeeper_chroot"]
+
+
+def test_a_dynamic_quorum_keeps_its_port():
+    case = GOLDEN["dynamic-converged__defaults"]
+    assert plan_for(case).problems == []
+    problems = dict(plan_for(case, controller_port=9095).problems)
+    assert "keeps its controller port" in problems["kafkasec_broker_controller_port"]
+
+
+def test_unknown_settings_are_refused():
+    with pytest.raises(ValueError, match="unknown keys ssl_prot"):
+        bp.settings_from(dict(hostname="h", ssl_prot="TLSv1.3"))
+    with pytest.raises(ValueError, match="must be a list"):
+        bp.settings_from(dict(hostname="h", dns_names="h"))
+
+
+# ------------------------------------------------------------------------------------- migration
+
+@pytest.mark.parametrize("name, phase, pending, ready", [
+    ("combined-plain__add_tls", "add_tls", [], True),
+    ("combined-plain__add_tls", "move_internal", [], False),          # phase 1 not done
+    ("combined-stage1__add_tls", "move_internal", [], True),
+    ("combined-stage1__add_tls", "move_internal", ["server.properties: listeners"], False),  # not rolled yet
+    ("combined-stage1__add_tls", "add_tls", ["server.properties: listeners"], True),        # rerun of phase 1
+    ("combined-stage2__add_tls", "drop_plaintext", [], True),
+    ("combined-plain__add_tls", "drop_plaintext", [], False),
+    ("dynamic-plain__add_tls", "add_tls", [], False),                 # dynamic quorum: not yet
+])
+def test_migration_phase_readiness(name, phase, pending, ready):
+    case = GOLDEN[name]
+    settings = settings_for(case, migration_phase=phase, controller_listener_name="CONTROLLER_SSL",
+                            controller_port=9095)
+    plan = bp.plan_node(load(case["current"]), settings)
+    assert (bp.migration_problems(plan, settings, pending) == []) == ready
+
+
+def test_host_problems_name_the_variable():
+    plan = plan_for(GOLDEN["combined-plain__defaults"])
+    settings = settings_for(GOLDEN["combined-plain__defaults"])
+    problems = dict(bp.host_problems(
+        plan, settings, ca_hosts=[], quorum_hosts=["a", "b"], run_hosts=["a"],
+        store_paths={"kafkasec_keystore_path": "/nowhere/keystore.p12",
+                     "kafkasec_truststore_path": "/etc/kafka/pki/truststore.p12"},
+        pki_dir="/etc/kafka/pki", commands={"kafkasec_broker_stop_command": " "},
+        is_dir=lambda path: path in ("/etc/kafka",)))
+    assert "exactly one host" in problems["kafka_ca"]
+    assert "/nowhere" in problems["kafkasec_keystore_path"]
+    assert "kafkasec_truststore_path" not in problems   # the PKI directory below an existing one
+    assert "kafkasec_broker_stop_command" in problems
+    assert "b are not in this run" in problems["--limit"]
