@@ -1,51 +1,63 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""templates/broker/server-ssl.yml.j2: the cipher suites a broker offers.
+"""roles/broker/templates/*.properties.j2, rendered by ansible-playbook as the role renders them.
 
-Without ssl.cipher.suites the JVM negotiates TLS_RSA_WITH_* (no forward secrecy) on TLS 1.2; the
-security suite (tests/security) found a lab broker accepting AES128-GCM-SHA256. The role now sets
-forward-secret suites only, the TLS 1.3 ones included (the JVM enables only the suites listed).
+The templates only lay out what the node planner and the store settings give them; rendered for
+golden cases (tests/unit/golden/broker_plans.json) and read back as Java reads a .properties file,
+they must give every key and value the Jinja implementation they replaced gave (an empty value
+removes the key, as it did then). Also: the cipher suites a broker offers.
 """
 
 from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.properties import load
 
 from ansible_runner import REPO_ROOT
 from template_render import render
+from test_broker_plan import GOLDEN, plan_for, role_vars, stores_for
 
 FORWARD_SECRET = re.compile(r'^TLS_(AES_(128|256)_GCM_SHA(256|384)|CHACHA20_POLY1305_SHA256|ECDHE_(RSA|ECDSA)_WITH_[A-Z0-9_]+)$')
 DEFAULTS = yaml.safe_load((REPO_ROOT / 'roles' / 'broker' / 'defaults' / 'main.yml').read_text())
 SPECS = yaml.safe_load((REPO_ROOT / 'roles' / 'broker' / 'meta' / 'argument_specs.yml').read_text())
+TEMPLATES = REPO_ROOT / 'roles' / 'broker' / 'templates'
 
 
-def broker_vars(**overrides):
-    values = {
-        'kafkasec_broker__listeners': ['SSL://127.0.0.1:9093', 'CONTROLLER://127.0.0.1:9094'],
-        'kafkasec_broker__advertised_listeners': ['SSL://kafka-1.example.com:9093'],
-        'kafkasec_broker__protocol_map': ['CONTROLLER:SSL', 'SSL:SSL'],
-        'kafkasec_broker__inter_broker_name': 'SSL',
-        'kafkasec_broker__controller_names': ['CONTROLLER'],
-        'kafkasec_broker__voters': '1@kafka-1.example.com:9094',
-        'kafkasec_broker__bootstrap_servers': '',
-        'kafkasec_broker__keystore_type': 'pkcs12',
-        'kafkasec_broker__keystore_path': '/etc/kafka/pki/keystore.p12',
-        'kafkasec_broker__keystore_password': 'k-secret',
-        'kafkasec_broker__key_password': '',
-        'kafkasec_broker__truststore_type': 'pkcs12',
-        'kafkasec_broker__truststore_path': '/etc/kafka/pki/truststore.p12',
-        'kafkasec_broker__truststore_password': 't-secret',
-        'kafkasec_broker_ssl_client_auth': 'required',
-        'kafkasec_broker_ssl_enabled_protocols': ['TLSv1.3', 'TLSv1.2'],
-        'kafkasec_broker_ssl_protocol': 'TLSv1.3',
-        'kafkasec_broker_ssl_cipher_suites': DEFAULTS['kafkasec_broker_ssl_cipher_suites'],
-        'kafkasec_broker_extra_properties': {},
-    }
-    values.update(overrides)
+def rendered_block(case, **var_overrides):
+    """The block the role's config task hands to kafkasec.tls.broker_config, parsed as Java would."""
+    plan = plan_for(case)
+    variables = dict(role_vars(case), kafkasec_broker__plan=plan.values, kafkasec_broker__stores=stores_for(case))
+    variables.setdefault('kafkasec_broker_sasl_plain_users', {})
+    variables.update(var_overrides)
+    names = {'tls': (str(TEMPLATES / 'server-tls.properties.j2'), False)}
+    if variables.get('kafkasec_broker_sasl_enabled'):
+        names['sasl'] = (str(TEMPLATES / 'server-sasl.properties.j2'), False)
+    if variables.get('kafkasec_broker_metadata_mode') == 'zookeeper':
+        names['zk'] = (str(TEMPLATES / 'server-zookeeper.properties.j2'), False)
+    out = render(names, variables)
+    assert not out.get('failed'), out
+    values = {}
+    for name in names:
+        values.update(load(out[name]))
+    for key in plan.remove:
+        values[key] = ''
     return values
+
+
+@pytest.mark.parametrize('name', [
+    'combined-plain__defaults', 'combined-converged__pem', 'combined-converged__jks',
+    'combined-converged__extra_properties', 'combined-plain__sasl_plain_users', 'combined-converged-sasl__defaults',
+    'combined-stage1__move_internal', 'zk-plain__zk_chroot', 'zk-plain__zk_sasl', 'controller-plain__keep_plaintext',
+])
+def test_rendered_block_gives_what_the_jinja_it_replaced_gave(name):
+    case = GOLDEN[name]
+    old = {key: str(value) for key, value in case['settings'].items()}
+    assert rendered_block(case) == old
 
 
 def test_default_cipher_suites_are_forward_secret_and_cover_both_protocols():
@@ -59,10 +71,9 @@ def test_default_cipher_suites_are_forward_secret_and_cover_both_protocols():
     assert spec['default'] == suites
 
 
-def test_server_ssl_template_sets_the_cipher_suites():
-    out = render({'ssl': ('broker/server-ssl.yml.j2', True)}, broker_vars())['ssl']
+def test_the_block_sets_the_cipher_suites_and_an_empty_list_removes_them():
+    case = GOLDEN['combined-converged__defaults']
+    out = rendered_block(case)
     assert out['ssl.cipher.suites'] == ','.join(DEFAULTS['kafkasec_broker_ssl_cipher_suites'])
     assert 'TLS_RSA_WITH' not in out['ssl.cipher.suites']
-    # An empty list removes the key (the JVM's defaults), as every empty value of the block does.
-    empty = render({'ssl': ('broker/server-ssl.yml.j2', True)}, broker_vars(kafkasec_broker_ssl_cipher_suites=[]))['ssl']
-    assert empty['ssl.cipher.suites'] == ''
+    assert rendered_block(case, kafkasec_broker_ssl_cipher_suites=[])['ssl.cipher.suites'] == ''

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""templates/jaas and templates/broker/server-sasl.yml.j2, rendered by ansible-playbook and read
+"""templates/jaas and roles/broker/templates/server-sasl.properties.j2, rendered by ansible-playbook and read
 back by the parsers that read them in production: the JDK's JAAS file parser (KafkaServer,
 KafkaClient, ZooKeeper's Server and Client sections) and Kafka's own sasl.jaas.config parser
 (JaasDump.java). Passwords carry ", \\, ;, =, spaces, quotes and non-ASCII characters."""
@@ -16,6 +16,8 @@ from typing import Dict, List
 import pytest
 
 from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as F
+from ansible_collections.kafkasec.tls.plugins.module_utils.properties import load
+from ansible_runner import REPO_ROOT
 from template_render import render
 from test_filters import PASSWORDS, kafka_clients_jar, run_java  # noqa: F401  pylint: disable=unused-import
 
@@ -76,45 +78,29 @@ def test_jaas_defaults_scram_sha_512_and_no_zookeeper_client(tmp_path):
         entry(SCRAM, {"username": "tool", "password": "z=w"})]
 
 
+SASL_BLOCK = str(REPO_ROOT / "roles" / "broker" / "templates" / "server-sasl.properties.j2")
+
+
 def test_inline_listener_jaas_config_read_by_kafka(tmp_path, kafka_clients_jar):  # noqa: F811
-    out = render({"props": ("broker/server-sasl.yml.j2", True)}, {
-        "kafkasec_jaas_sasl_listener_name": "SASL_SSL",
-        "kafkasec_jaas_sasl_mechanisms": ["SCRAM-SHA-512", "PLAIN"],
-        "kafkasec_jaas_broker_username": "broker",
-        "kafkasec_jaas_broker_password": "${kafka does not expand} " + BROKER_PASSWORD,
-        "kafkasec_jaas_plain_users": {"alice": 'a"l\\i;c=e'},
+    """The broker role's SASL_SSL block, laid out as server.properties lines and read back by Kafka's own
+    JAAS parser: inter-broker traffic stays on SSL, so the listener's entries carry no login of the
+    broker's; SCRAM is the bare login module, PLAIN only its users (passwords with ", \\, ;, =, ${)."""
+    users = dict(USERS, carol="${kafka does not expand} " + BROKER_PASSWORD)
+    text = render({"props": (SASL_BLOCK, False)}, {
+        "kafkasec_broker_sasl_listener_name": "SASL_SSL",
+        "kafkasec_broker_sasl_mechanisms": ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"],
+        "kafkasec_broker_sasl_plain_users": users,
     })["props"]
-    assert out["sasl.enabled.mechanisms"] == "SCRAM-SHA-512,PLAIN"
-    assert out["listener.name.sasl_ssl.sasl.enabled.mechanisms"] == "SCRAM-SHA-512,PLAIN"
-    jaas_keys = sorted(k for k in out if k.endswith(".sasl.jaas.config"))
-    assert jaas_keys == ["listener.name.sasl_ssl.plain.sasl.jaas.config",
-                         "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"]
-    path = tmp_path / "server.properties"
-    path.write_bytes("".join("%s=%s\n" % (F.java_properties_key_escape(k), F.java_properties_escape(out[k]))
-                             for k in jaas_keys).encode("latin-1"))
-    login = {"username": "broker", "password": "${kafka does not expand} " + BROKER_PASSWORD}
-    assert json.loads(run_java("JaasDump", ["kafka", str(path)], classpath=[kafka_clients_jar])) == {
-        jaas_keys[0]: [entry(PLAIN, dict(login, user_alice='a"l\\i;c=e'))],
-        jaas_keys[1]: [entry(SCRAM, login)],
-    }
-
-
-def test_listener_entries_without_a_broker_login_read_by_kafka(tmp_path, kafka_clients_jar):  # noqa: F811
-    """The broker role's form: inter-broker traffic on SSL, so the SASL_SSL listener's entries carry no
-    username/password; SCRAM is the bare login module, PLAIN only its users (passwords with ", \\, ;, =)."""
-    out = render({"props": ("broker/server-sasl.yml.j2", True)}, {
-        "kafkasec_jaas_sasl_listener_name": "SASL_SSL",
-        "kafkasec_jaas_sasl_mechanisms": ["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"],
-        "kafkasec_jaas_plain_users": USERS,
-    })["props"]
-    jaas_keys = sorted(k for k in out if k.endswith(".sasl.jaas.config"))
+    out = load(text)
+    assert out["sasl.enabled.mechanisms"] == "SCRAM-SHA-512,SCRAM-SHA-256,PLAIN"
+    assert out["listener.name.sasl_ssl.sasl.enabled.mechanisms"] == "SCRAM-SHA-512,SCRAM-SHA-256,PLAIN"
     assert out["listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config"] == SCRAM + " required;"
     path = tmp_path / "server.properties"
-    path.write_bytes("".join("%s=%s\n" % (F.java_properties_key_escape(k), F.java_properties_escape(out[k]))
-                             for k in jaas_keys).encode("latin-1"))
+    # JaasDump reads every key of the file as a JAAS entry: keep the block's JAAS lines only.
+    path.write_bytes("".join(line + "\n" for line in text.splitlines() if ".sasl.jaas.config=" in line).encode("latin-1"))
     assert json.loads(run_java("JaasDump", ["kafka", str(path)], classpath=[kafka_clients_jar])) == {
         "listener.name.sasl_ssl.plain.sasl.jaas.config": [
-            entry(PLAIN, {"user_" + name: password for name, password in USERS.items()})],
+            entry(PLAIN, {"user_" + name: password for name, password in users.items()})],
         "listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config": [entry(SCRAM, {})],
         "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config": [entry(SCRAM, {})],
     }
@@ -122,12 +108,13 @@ def test_listener_entries_without_a_broker_login_read_by_kafka(tmp_path, kafka_c
 
 @pytest.mark.parametrize("template, variable, mechanism", [
     ("jaas/kafka-server.jaas.j2", "kafkasec_jaas_sasl_mechanisms", ["SCRAM-SHA-1"]),
-    ("broker/server-sasl.yml.j2", "kafkasec_jaas_sasl_mechanisms", ["PLAIN", "scram-sha-512"]),
+    (SASL_BLOCK, "kafkasec_broker_sasl_mechanisms", ["PLAIN", "scram-sha-512"]),
     ("jaas/kafka-client.jaas.j2", "kafkasec_jaas_client_mechanism", "GSSAPI"),
 ])
 def test_unknown_mechanism_is_an_error_naming_the_variable(template, variable, mechanism):
     out = render({"t": (template, template.endswith(".yml.j2"))}, {
         variable: mechanism, "kafkasec_jaas_sasl_listener_name": "SASL_SSL",
+        "kafkasec_broker_sasl_listener_name": "SASL_SSL", "kafkasec_broker_sasl_plain_users": {"a": "b"},
         "kafkasec_jaas_broker_username": "b", "kafkasec_jaas_broker_password": "p",
         "kafkasec_jaas_client_username": "c", "kafkasec_jaas_client_password": "p",
     })

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ZooKeeper-mode templates, rendered by ansible-playbook: zoo.cfg's TLS/SASL block
 (templates/zookeeper/zoo-tls.yml.j2), a ZooKeeper-mode broker's ZooKeeper client block
-(templates/broker/server-zookeeper.yml.j2), the broker's JAAS Client file (read back by the JDK's
+(roles/broker/templates/server-zookeeper.properties.j2, covered in test_templates_broker.py), the broker's JAAS Client file (read back by the JDK's
 JAAS parser) and the environment file that names a JAAS file."""
 
 from __future__ import annotations
@@ -77,42 +77,6 @@ def test_zoo_cfg_transition_keeps_the_plain_port_and_does_not_enforce():
     none = render({"zoo": ("zookeeper/zoo-tls.yml.j2", True)},
                   zoo_vars(kafkasec_zookeeper__keep_plaintext=True, kafkasec_zookeeper__plain_port=""))["zoo"]
     assert (none["clientPort"], none["clientPortAddress"]) == ("", "")
-
-
-def broker_vars(**overrides: Any) -> Dict[str, Any]:
-    base = {
-        "kafkasec_broker__zk_connect": "zk-1.example.com:2182,zk-2.example.com:2182",
-        "kafkasec_broker_zookeeper_chroot": "",
-        "kafkasec_broker__keystore_path": "/etc/kafka/pki/keystore.p12",
-        "kafkasec_broker__keystore_password": STORE_PASSWORD,
-        "kafkasec_broker__keystore_type": "pkcs12",
-        "kafkasec_broker__truststore_path": "/etc/kafka/pki/truststore.p12",
-        "kafkasec_broker__truststore_password": "trust",
-        "kafkasec_broker__truststore_type": "pkcs12",
-        "kafkasec_broker_ssl_protocol": "TLSv1.3",
-        "kafkasec_broker_ssl_enabled_protocols": ["TLSv1.3", "TLSv1.2"],
-        "kafkasec_broker_zookeeper_set_acl": True,
-        "kafkasec_broker__protocol_map": ["CONTROLLER:SSL", "SSL:SSL", "CONTROLLER_SSL:SSL"],
-        "kafkasec_broker_controller_listener_name": "CONTROLLER",
-    }
-    base.update(overrides)
-    return base
-
-
-def test_broker_zookeeper_client_block():
-    out = render({"zk": ("broker/server-zookeeper.yml.j2", True)}, broker_vars(kafkasec_broker_zookeeper_chroot="/kafka"))["zk"]
-    assert out["zookeeper.connect"] == "zk-1.example.com:2182,zk-2.example.com:2182/kafka"
-    assert out["zookeeper.ssl.client.enable"] == "true"
-    assert out["zookeeper.clientCnxnSocket"] == "org.apache.zookeeper.ClientCnxnSocketNetty"
-    assert out["zookeeper.ssl.keystore.password"] == STORE_PASSWORD
-    assert (out["zookeeper.ssl.keystore.type"], out["zookeeper.ssl.truststore.type"]) == ("PKCS12", "PKCS12")
-    assert out["zookeeper.ssl.endpoint.identification.algorithm"] == "HTTPS"
-    assert out["zookeeper.ssl.enabled.protocols"] == "TLSv1.3,TLSv1.2"
-    assert out["zookeeper.set.acl"] == "true"
-    # No controller quorum in ZooKeeper mode: the KRaft keys go, the map loses the controller listener only.
-    assert out["listener.security.protocol.map"] == "SSL:SSL,CONTROLLER_SSL:SSL"
-    assert out["controller.listener.names"] == out["controller.quorum.voters"] == ""
-    assert out["controller.quorum.bootstrap.servers"] == ""
 
 
 def test_broker_zookeeper_client_jaas_read_back_by_the_jdk(tmp_path):

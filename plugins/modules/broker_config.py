@@ -1,0 +1,319 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: broker_config
+short_description: Plan and apply the TLS block of a Kafka node's server.properties in one call
+version_added: 0.2.0
+description:
+  - The node planner of M(kafkasec.tls.broker) as one module call per node. It reads the node's
+    C(server.properties), works out from it and O(settings) what the file must say (listeners,
+    advertised listeners, protocol map, inter-broker and controller listeners, quorum endpoints, the
+    stage of a live migration) and whether the change can roll or moves the whole quorum at once.
+  - With O(step=plan) it only reads and checks, and returns the plan; every problem (a name that is
+    not in the certificate, a file that is not a KRaft node's, a phase that may not run yet, a
+    store directory that does not exist, ...) fails the task with a message that names the host,
+    the variable and the value, before anything on any host changes.
+  - With O(step=apply) it merges O(content) (the rendered block, one C(key=value) per line; an empty
+    value removes the key) into the file in place, keeping comments and every other key, records a
+    pending restart next to the file when keys or the stores changed, and returns the changed key
+    names and the restart reasons. Values of secret keys never appear in the results or the diff.
+  - The logic lives in C(plugins/module_utils/kafka/broker_plan.py) (pure Python, unit-tested).
+author:
+  - kafkasec.tls developers (@kafkasec)
+options:
+  path:
+    description: The node's C(server.properties); it must exist.
+    type: path
+    required: true
+  step:
+    description:
+      - V(plan) reads and checks only; V(apply) merges O(content) and records the pending restart.
+    type: str
+    choices: [plan, apply]
+    default: plan
+  settings:
+    description:
+      - The node's wishes, named as the role variables without their C(kafkasec_broker_) prefix
+        (C(advertised_host), C(ssl_port), C(controller_listener_name), C(migration_phase), C(sasl_enabled), ...),
+        plus C(hostname) (the inventory name, used in messages), C(dns_names) and C(ip_addresses)
+        (the certificate's SANs) and C(zookeeper_connect) in ZooKeeper mode.
+    type: dict
+    required: true
+  sasl_plain_users:
+    description:
+      - The SASL_SSL listener's PLAIN users (name -> password), checked when C(settings.sasl_enabled)
+        and PLAIN is among C(settings.sasl_mechanisms): each needs a non-empty password.
+    type: dict
+    default: {}
+  ca_hosts:
+    description:
+      - The hosts of inventory group C(kafka_ca); O(step=plan) checks that there is exactly one.
+        Omit to skip the check.
+    type: list
+    elements: str
+  quorum_hosts:
+    description:
+      - Every Kafka node of the inventory. With O(run_hosts), O(step=plan) refuses a change that moves
+        the quorum's controller listener unless every one of them is in the run.
+    type: list
+    elements: str
+    default: []
+  run_hosts:
+    description: The hosts of this run (C(ansible_play_hosts_all)).
+    type: list
+    elements: str
+    default: []
+  store_paths:
+    description:
+      - Variable name -> store path (C(kafkasec_keystore_path), C(kafkasec_truststore_path)); each
+        store's directory must exist, or be O(pki_dir) below an existing directory.
+    type: dict
+    default: {}
+  pki_dir:
+    description: The PKI directory, which the PKI roles create below an existing parent.
+    type: path
+  commands:
+    description: Variable name -> the service command it holds; each must be a non-empty command.
+    type: dict
+    default: {}
+  migration_check:
+    description:
+      - With O(step=plan), also check that the phase in C(settings.migration_phase) may run on this
+        node now (the phases before it written and rolled, no pending restart of a later phase).
+    type: bool
+    default: false
+  content:
+    description:
+      - With O(step=apply), the TLS block to merge (the role's rendered templates), one C(key=value)
+        per line; a key with an empty value is removed.
+    type: str
+    default: ''
+  header:
+    description: A comment written above the first key this module appends.
+    type: str
+  store_changes:
+    description:
+      - With O(step=apply), what changed in the stores in this run (C(keystore changed),
+        C(truststore changed)): a restart reason unless the broker reloads them live.
+    type: list
+    elements: str
+    default: []
+  other_reasons:
+    description: With O(step=apply), further restart reasons (a JVM file such as a JAAS file changed).
+    type: list
+    elements: str
+    default: []
+  require_files:
+    description:
+      - With O(step=apply), files that must exist before the block is merged (the stores it names);
+        a missing one fails the task before the file changes.
+    type: list
+    elements: path
+    default: []
+  live_reload:
+    description:
+      - Whether renewed stores on a broker-only node whose SSL listener runs and whose file did not
+        change are reloaded live (no restart); returned as RV(restart.live_reload).
+    type: bool
+    default: true
+  marker_mode:
+    description: Mode of the pending-restart record.
+    type: raw
+    default: '0640'
+extends_documentation_fragment:
+  - ansible.builtin.files
+notes:
+  - Check mode reports what would change; diff mode shows the file with secret values masked.
+"""
+
+EXAMPLES = r"""
+- name: Plan the node (read-only; fails naming host and variable)
+  kafkasec.tls.broker_config:
+    path: /etc/kafka/server.properties
+    settings:
+      hostname: "{{ inventory_hostname }}"
+      advertised_host: "{{ inventory_hostname }}"
+      dns_names: ["{{ inventory_hostname }}"]
+    ca_hosts: "{{ groups['kafka_ca'] | default(omit) }}"
+  register: plan
+
+- name: Merge the rendered TLS block and record the pending restart
+  kafkasec.tls.broker_config:
+    path: /etc/kafka/server.properties
+    step: apply
+    settings: {hostname: "{{ inventory_hostname }}", advertised_host: "{{ inventory_hostname }}"}
+    content: "{{ lookup('ansible.builtin.template', 'server-tls.properties.j2') }}"
+    store_changes: ["keystore changed"]
+  no_log: true
+"""
+
+RETURN = r"""
+plan:
+  description: The plan (no secret in it).
+  returned: always
+  type: dict
+  contains:
+    values: {description: The values the templates lay out (listeners, protocol_map, ...), type: dict}
+    remove: {description: Keys to remove, type: list}
+    stage: {description: How far a migration is on the node (0-3), type: int}
+    phase: {description: The migration phase that applies to the node, type: str}
+    is_controller: {description: Whether the node has the controller role, type: bool}
+    switch_expected: {description: Whether the change moves the whole quorum at once, type: bool}
+node:
+  description: The node's id, roles, listeners and health listener (empty when the file has none).
+  returned: always
+  type: dict
+pending:
+  description: The pending restart recorded on the host after this call ({} when none).
+  returned: always
+  type: dict
+restart:
+  description: With O(step=apply), the decision, C(reasons), C(controller_switch), C(live_reload).
+  returned: when step is apply
+  type: dict
+changed_keys:
+  description: Keys added, updated or removed (names only).
+  returned: always
+  type: list
+  elements: str
+added_keys: {description: Keys added, returned: always, type: list, elements: str}
+updated_keys: {description: Keys updated, returned: always, type: list, elements: str}
+removed_keys: {description: Keys removed, returned: always, type: list, elements: str}
+"""
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.common.text.converters import to_native
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import (
+    block_to_changes,
+    merge_file,
+    secret_values,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan import (
+    decide_restart,
+    migration_problems,
+    host_problems,
+    plan_node,
+    settings_from,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.properties import PropertiesError, load
+from ansible_collections.kafkasec.tls.plugins.module_utils.roll import RollError, node_facts
+
+
+class _BrokerConfigModule(AnsibleModule):
+    def _log_invocation(self):
+        # The rendered block carries store passwords: mask them before the invocation is logged.
+        self.no_log_values.update(secret_values(block_to_changes(self.params.get("content") or "")[0]))
+        super(_BrokerConfigModule, self)._log_invocation()
+
+
+def main():
+    module = _BrokerConfigModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            step=dict(type="str", choices=["plan", "apply"], default="plan"),
+            settings=dict(type="dict", required=True),
+            sasl_plain_users=dict(type="dict", default={}, no_log=True),
+            ca_hosts=dict(type="list", elements="str"),
+            quorum_hosts=dict(type="list", elements="str", default=[]),
+            run_hosts=dict(type="list", elements="str", default=[]),
+            store_paths=dict(type="dict", default={}),
+            pki_dir=dict(type="path"),
+            commands=dict(type="dict", default={}),
+            migration_check=dict(type="bool", default=False),
+            content=dict(type="str", default="", no_log=True),
+            header=dict(type="str"),
+            store_changes=dict(type="list", elements="str", default=[]),
+            other_reasons=dict(type="list", elements="str", default=[]),
+            require_files=dict(type="list", elements="path", default=[]),
+            live_reload=dict(type="bool", default=True),
+            marker_mode=dict(type="raw", default="0640"),
+        ),
+        add_file_common_args=True,
+        supports_check_mode=True,
+    )
+    params = module.params
+    path = os.path.realpath(params["path"])
+    result = dict(changed=False, plan={}, node={}, pending={}, changed_keys=[], added_keys=[], updated_keys=[],
+                  removed_keys=[])
+    try:
+        settings = settings_from(dict(params["settings"], sasl_plain_users=params["sasl_plain_users"]))
+    except (TypeError, ValueError) as exc:
+        module.fail_json(msg="broker_config: %s" % to_native(exc), **result)
+    host = settings.hostname
+
+    if not os.path.isfile(path):
+        module.fail_json(msg=(
+            "%s: kafkasec_broker_properties_path is %s, which is not a file on the host. The role merges TLS "
+            "settings into the existing server.properties of a Kafka node; point the variable at it." % (host, path)),
+            **result)
+    try:
+        with open(path, "rb") as handle:
+            props = load(handle.read().decode("latin-1"))
+    except (IOError, OSError, PropertiesError) as exc:
+        module.fail_json(msg="%s: cannot read %s (kafkasec_broker_properties_path): %s" % (host, path, to_native(exc)),
+                         **result)
+
+    plan = plan_node(props, settings)
+    marker = pending_record.marker_path(path)
+    pending = pending_record.read(marker)
+    problems = list(plan.problems)
+    if params["step"] == "plan":
+        problems += host_problems(plan, settings, ca_hosts=params["ca_hosts"], quorum_hosts=params["quorum_hosts"],
+                                  run_hosts=params["run_hosts"], store_paths=params["store_paths"],
+                                  pki_dir=params["pki_dir"], commands=params["commands"],
+                                  is_dir=os.path.isdir)
+        if params["migration_check"]:
+            problems += migration_problems(plan, settings, pending.get("reasons", []))
+    result["plan"] = {key: value for key, value in plan.as_dict().items() if key != "problems"}
+    result["pending"] = pending
+    try:
+        result["node"] = node_facts(props)
+    except RollError:
+        result["node"] = {}
+    if problems:
+        module.fail_json(msg="%s: %s" % (host, "; ".join("%s: %s" % (variable, message) for variable, message in problems)),
+                         problems=[dict(variable=v, message=m) for v, m in problems], **result)
+    if params["step"] == "plan":
+        module.exit_json(**result)
+
+    missing = [item for item in params["require_files"] if not os.path.exists(item)]
+    if missing:
+        module.fail_json(msg=(
+            "%s: %s does not exist yet; run the PKI steps first (playbooks/site.yml without --tags, or "
+            "--tags csr,sign,keystore,truststore)" % (host, ", ".join(missing))), **result)
+    set_values, empty_keys = block_to_changes(params["content"])
+    remove = [key for key in list(empty_keys) + plan.remove if key not in set_values]
+    merge_file(module, path, set_values, remove, header=params["header"], result=result)
+    ssl_running = any(item.startswith(settings.ssl_listener_name + "://")
+                      for item in str(props.get("listeners", "")).split(","))
+    decision = decide_restart(result["changed_keys"], params["store_changes"], pending, plan, ssl_running,
+                              params["live_reload"], params["other_reasons"])
+    result["restart"] = dict(reasons=decision.reasons, controller_switch=decision.controller_switch,
+                             live_reload=decision.live_reload)
+    if decision.reasons:
+        record = dict(reasons=decision.reasons, controller_switch=decision.controller_switch)
+        result["pending"] = record
+        if record != pending:
+            result["changed"] = True
+            if not module.check_mode:
+                pending_record.write(marker, record)
+        if not module.check_mode and os.path.exists(marker):
+            file_args = module.load_file_common_arguments(dict(path=marker, mode=params["marker_mode"],
+                                                               owner=params["owner"], group=params["group"]),
+                                                          path=marker)
+            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
