@@ -12,6 +12,7 @@ the same keys, the same values and the same decisions for every one of them.
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 import yaml
@@ -276,3 +277,56 @@ def test_host_problems_name_the_variable():
     assert "kafkasec_truststore_path" not in problems   # the PKI directory below an existing one
     assert "kafkasec_broker_stop_command" in problems
     assert "b are not in this run" in problems["--limit"]
+
+
+# ------------------------------------------------- the role's settings, as Ansible templates them
+
+SETTINGS_CASES = ["combined-converged__defaults", "combined-plain__listen_any", "zk-plain__zk_connect_list",
+                  "zk-plain__zk", "combined-plain__sasl_plain_users", "combined-plain__advertised_ip_in_sans"]
+
+
+def test_the_role_hands_the_planner_what_the_golden_cases_assume(tmp_path):
+    """roles/broker/vars/main.yml's kafkasec_broker__settings, templated by ansible-playbook with the role's
+    defaults and each case's inventory, is what the golden cases were planned with (an unset
+    kafkasec_broker_listen_address must stay unset, not become '' = every interface)."""
+    import subprocess
+    from ansible_runner import COLLECTIONS_PATH, ensure_collection_link
+
+    ensure_collection_link()
+    role = REPO_ROOT / "roles" / "broker"
+    plays = []
+    inventory = {"all": {"hosts": {}, "children": {}}}
+    for index, name in enumerate(SETTINGS_CASES):
+        case = GOLDEN[name]
+        case_vars = tmp_path / ("case%d.json" % index)
+        case_vars.write_text(json.dumps(case["vars"]))
+        host = "case%d" % index
+        inventory["all"]["hosts"][host] = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+        plays.append({
+            "hosts": host, "gather_facts": False,
+            "vars_files": [str(role / "defaults" / "main.yml"), str(role / "vars" / "main.yml")],
+            "tasks": [
+                {"ansible.builtin.include_vars": {"file": str(case_vars)}},
+                {"ansible.builtin.copy": {"content": "{{ kafkasec_broker__settings | to_json }}",
+                                          "dest": str(tmp_path / ("out%d.json" % index))}},
+            ]})
+    for group in ("zookeeper",):
+        members = GOLDEN["zk-plain__zk"]["groups"].get(group, [])
+        inventory["all"]["children"][group] = {"hosts": {m: dict(GOLDEN["zk-plain__zk"]["hostvars"].get(m, {}),
+                                                                  ansible_connection="local") for m in members}}
+    (tmp_path / "inventory.json").write_text(json.dumps(inventory))
+    (tmp_path / "play.json").write_text(json.dumps(plays))
+    env = dict(__import__("os").environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH))
+    run = subprocess.run([str(REPO_ROOT / ".venv" / "bin" / "ansible-playbook"), "-i", str(tmp_path / "inventory.json"),
+                          str(tmp_path / "play.json")], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    for index, name in enumerate(SETTINGS_CASES):
+        case = GOLDEN[name]
+        templated = json.loads((tmp_path / ("out%d.json" % index)).read_text())
+        # The inventory name of the test host differs from the case's; everything else must agree.
+        templated.update(hostname=case["hostname"])
+        if "kafkasec_broker_advertised_host" not in case["vars"]:
+            templated["advertised_host"] = case["hostname"]
+        if "kafkasec_cert_dns_names" not in case["vars"]:
+            templated["dns_names"] = [case["hostname"]] + list(case["vars"].get("kafkasec_cert_extra_dns_names", []))
+        assert bp.plan_node(load(case["current"]), bp.settings_from(templated)).as_dict() == plan_for(case).as_dict(), name
