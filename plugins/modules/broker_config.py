@@ -48,7 +48,7 @@ options:
   sasl_plain_users:
     description:
       - The SASL_SSL listener's PLAIN users (name -> password), checked when C(settings.sasl_enabled)
-        and PLAIN is among C(settings.sasl_mechanisms): each needs a non-empty password.
+        and PLAIN is among C(settings.sasl_mechanisms), each with a non-empty password.
     type: dict
     default: {}
   ca_hosts:
@@ -100,7 +100,7 @@ options:
   store_changes:
     description:
       - With O(step=apply), what changed in the stores in this run (C(keystore changed),
-        C(truststore changed)): a restart reason unless the broker reloads them live.
+        C(truststore changed)), each a restart reason unless the broker reloads them live.
     type: list
     elements: str
     default: []

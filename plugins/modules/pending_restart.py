@@ -11,9 +11,9 @@ module: pending_restart
 short_description: Record, read or clear a service's pending restart on the host
 version_added: 0.2.0
 description:
-  - The one implementation of the pending-restart record of the collection: a small JSON file next to
+  - "The one implementation of the pending-restart record of the collection: a small JSON file next to
     a service's configuration (C(<config>.kafkasec-restart-pending)) with the C(reasons) for the restart
-    and whether it moves the whole KRaft quorum (C(controller_switch)).
+    and whether it moves the whole KRaft quorum (C(controller_switch))."
   - It is written before any restart and removed once the service is back, so a run that fails in
     between leaves it, and the next run restarts the service although its files no longer change.
   - With O(properties_path), a query also returns the Kafka node the record belongs to (id, roles,

@@ -191,29 +191,12 @@ import os
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import (
-    MASK,
-    PropertiesError,
-    is_secret_key,
-    merge_bytes,
-    to_java_string,
-    write_file_atomic,
-)
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file, secret_values
 
 
 def _secret_values(params):
     """Stringified values of the secret keys in ``set`` (to be masked everywhere)."""
-    extra = params.get("secret_keys") or []
-    values = set()
-    for key, value in (params.get("set") or {}).items():
-        if is_secret_key(to_native(key), extra):
-            try:
-                text = to_java_string(value)
-            except PropertiesError:
-                continue
-            if text:
-                values.add(text)
-    return values
+    return secret_values(params.get("set") or {}, params.get("secret_keys") or [])
 
 
 class _PropertiesModule(AnsibleModule):
@@ -240,82 +223,11 @@ def main():
         supports_check_mode=True,
     )
     module.no_log_values.update(_secret_values(module.params))
-
     params = module.params
-    path = os.path.realpath(params["path"])
-    secret_keys = params["secret_keys"]
-    set_values = {to_native(key): value for key, value in params["set"].items()}
-    result = dict(changed=False, path=path, changed_keys=[], added_keys=[], updated_keys=[], removed_keys=[])
-
-    if os.path.isdir(path):
-        module.fail_json(msg="%s is a directory, not a properties file" % path, **result)
-    exists = os.path.exists(path)
-    if not exists and not params["create"]:
-        module.fail_json(
-            msg="properties file %s does not exist (set create=true to create it)" % path, **result)
-
-    try:
-        before_bytes = b""
-        before_stat = None
-        if exists:
-            before_stat = os.stat(path)
-            with open(path, "rb") as handle:
-                before_bytes = handle.read()
-        for key, value in set_values.items():
-            try:
-                to_java_string(value)
-            except PropertiesError as exc:
-                module.fail_json(msg="set.%s: %s" % (key, to_native(exc)), **result)
-        after_bytes, merged = merge_bytes(before_bytes, set_values, params["remove"], header=params["header"])
-    except PropertiesError as exc:
-        module.fail_json(msg="%s: %s" % (path, to_native(exc)), **result)
-    except (IOError, OSError) as exc:
-        module.fail_json(msg="cannot read %s: %s" % (path, to_native(exc)), **result)
-
-    content_changed = merged.changed or not exists
-    result.update(
-        changed_keys=merged.changed_keys,
-        added_keys=merged.added,
-        updated_keys=merged.updated,
-        removed_keys=merged.removed,
-    )
-
-    diffs = []
-    if module._diff and content_changed:
-        def secret(key):
-            return is_secret_key(key, secret_keys)
-
-        diffs.append(dict(
-            before_header=path if exists else "%s (absent)" % path,
-            after_header=path,
-            before=merged.original.render_masked(secret, MASK) if exists else "",
-            after=merged.document.render_masked(secret, MASK),
-        ))
-
-    if content_changed and not module.check_mode:
-        if params["backup"] and exists:
-            result["backup_file"] = module.backup_local(path)
-        context = None
-        if exists and module.selinux_enabled():
-            context = module.selinux_context(path)
-        try:
-            write_file_atomic(path, after_bytes, like=before_stat)
-        except (IOError, OSError) as exc:
-            module.fail_json(msg="cannot write %s: %s" % (path, to_native(exc)), **result)
-        if context is not None:
-            module.set_context_if_different(path, context, False)
-
-    changed = content_changed
-    if os.path.exists(path):
-        attr_diff = dict(before={}, after={})
-        file_args = module.load_file_common_arguments(params, path=path)
-        changed = module.set_fs_attributes_if_different(file_args, changed, diff=attr_diff)
-        if module._diff and (attr_diff["before"] or attr_diff["after"]):
-            attr_diff["before_header"] = attr_diff["after_header"] = "%s (attributes)" % path
-            diffs.append(attr_diff)
-    if diffs:
-        result["diff"] = diffs if len(diffs) > 1 else diffs[0]
-    result["changed"] = changed
+    result = merge_file(module, os.path.realpath(params["path"]),
+                        {to_native(key): value for key, value in params["set"].items()}, params["remove"],
+                        header=params["header"], secret_keys=params["secret_keys"], create=params["create"],
+                        backup=params["backup"])
     module.exit_json(**result)
 
 

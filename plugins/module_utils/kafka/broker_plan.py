@@ -339,9 +339,8 @@ def settings_problems(s: BrokerSettings) -> List[Problem]:
             "kafkasec_broker_ssl_protocol (%s) must be one of them" % (
                 ",".join(map(str, protocols)) or "empty", s.ssl_protocol))))
     if s.ssl_client_auth not in CLIENT_AUTH:
-        problems.append(("kafkasec_broker_ssl_client_auth",
-                         "kafkasec_broker_ssl_client_auth (%s) must be one of %s" % (s.ssl_client_auth,
-                                                                                    ", ".join(CLIENT_AUTH))))
+        problems.append(("kafkasec_broker_ssl_client_auth", "kafkasec_broker_ssl_client_auth (%s) must be one of %s" % (
+            s.ssl_client_auth, ", ".join(CLIENT_AUTH))))
     problems += cipher_suite_problems(s.ssl_cipher_suites, protocols)
     if s.sasl_enabled:
         problems += sasl_problems(s)
