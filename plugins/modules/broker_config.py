@@ -119,7 +119,7 @@ options:
   live_reload:
     description:
       - Whether renewed stores on a broker-only node whose SSL listener runs and whose file did not
-        change are reloaded live (no restart); returned as RV(restart.live_reload).
+        change are reloaded live (no restart); the decision is returned in RV(restart).
     type: bool
     default: true
   marker_mode:
@@ -159,12 +159,24 @@ plan:
   returned: always
   type: dict
   contains:
-    values: {description: The values the templates lay out (listeners, protocol_map, ...), type: dict}
-    remove: {description: Keys to remove, type: list}
-    stage: {description: How far a migration is on the node (0-3), type: int}
-    phase: {description: The migration phase that applies to the node, type: str}
-    is_controller: {description: Whether the node has the controller role, type: bool}
-    switch_expected: {description: Whether the change moves the whole quorum at once, type: bool}
+    values:
+      description: The values the templates lay out (listeners, protocol_map, quorum_voters and so on).
+      type: dict
+    remove:
+      description: Keys to remove.
+      type: list
+    stage:
+      description: How far a migration is on the node (0 to 3).
+      type: int
+    phase:
+      description: The migration phase that applies to the node.
+      type: str
+    is_controller:
+      description: Whether the node has the controller role.
+      type: bool
+    switch_expected:
+      description: Whether the change moves the whole quorum at once.
+      type: bool
 node:
   description: The node's id, roles, listeners and health listener (empty when the file has none).
   returned: always
@@ -177,6 +189,17 @@ restart:
   description: With O(step=apply), the decision, C(reasons), C(controller_switch), C(live_reload).
   returned: when step is apply
   type: dict
+  contains:
+    reasons:
+      description: Why the node restarts ([] when it does not).
+      type: list
+      elements: str
+    controller_switch:
+      description: Whether the restart moves the whole quorum at once.
+      type: bool
+    live_reload:
+      description: Whether the renewed stores are reloaded live instead of a restart.
+      type: bool
 changed_keys:
   description: Keys added, updated or removed (names only).
   returned: always
