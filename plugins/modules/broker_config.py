@@ -51,6 +51,11 @@ options:
         and PLAIN is among C(settings.sasl_mechanisms), each with a non-empty password.
     type: dict
     default: {}
+  zookeeper_sasl_password:
+    description:
+      - In ZooKeeper mode, the broker's SASL digest password for ZooKeeper; only whether it is set
+        and not empty is checked here (the JAAS file that carries it is written by the role).
+    type: str
   ca_hosts:
     description:
       - The hosts of inventory group C(kafka_ca); O(step=plan) checks that there is exactly one.
@@ -97,13 +102,16 @@ options:
   header:
     description: A comment written above the first key this module appends.
     type: str
-  store_changes:
+  keystore_changed:
     description:
-      - With O(step=apply), what changed in the stores in this run (C(keystore changed),
-        C(truststore changed)), each a restart reason unless the broker reloads them live.
-    type: list
-    elements: str
-    default: []
+      - With O(step=apply), whether this run changed the keystore: a restart reason unless the broker
+        reloads it live.
+    type: bool
+    default: false
+  truststore_changed:
+    description: With O(step=apply), whether this run changed the truststore (as O(keystore_changed)).
+    type: bool
+    default: false
   other_reasons:
     description: With O(step=apply), further restart reasons (a JVM file such as a JAAS file changed).
     type: list
@@ -149,7 +157,7 @@ EXAMPLES = r"""
     step: apply
     settings: {hostname: "{{ inventory_hostname }}", advertised_host: "{{ inventory_hostname }}"}
     content: "{{ lookup('ansible.builtin.template', 'server-tls.properties.j2') }}"
-    store_changes: ["keystore changed"]
+    keystore_changed: true
   no_log: true
 """
 
@@ -234,8 +242,10 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.roll import RollError
 
 class _BrokerConfigModule(AnsibleModule):
     def _log_invocation(self):
-        # The rendered block carries store passwords: mask them before the invocation is logged.
-        self.no_log_values.update(secret_values(block_to_changes(self.params.get("content") or "")[0]))
+        # The rendered block carries store passwords: mask them before the invocation is logged
+        # (AnsibleModule.__init__ calls this once the parameters are validated).
+        self.block = block_to_changes(self.params.get("content") or "")
+        self.no_log_values.update(secret_values(self.block[0]))
         super(_BrokerConfigModule, self)._log_invocation()
 
 
@@ -246,6 +256,7 @@ def main():
             step=dict(type="str", choices=["plan", "apply"], default="plan"),
             settings=dict(type="dict", required=True),
             sasl_plain_users=dict(type="dict", default={}, no_log=True),
+            zookeeper_sasl_password=dict(type="str", no_log=True),
             ca_hosts=dict(type="list", elements="str"),
             quorum_hosts=dict(type="list", elements="str", default=[]),
             run_hosts=dict(type="list", elements="str", default=[]),
@@ -255,7 +266,8 @@ def main():
             migration_check=dict(type="bool", default=False),
             content=dict(type="str", default="", no_log=True),
             header=dict(type="str"),
-            store_changes=dict(type="list", elements="str", default=[]),
+            keystore_changed=dict(type="bool", default=False),
+            truststore_changed=dict(type="bool", default=False),
             other_reasons=dict(type="list", elements="str", default=[]),
             require_files=dict(type="list", elements="path", default=[]),
             live_reload=dict(type="bool", default=True),
@@ -269,7 +281,8 @@ def main():
     result = dict(changed=False, plan={}, node={}, pending={}, changed_keys=[], added_keys=[], updated_keys=[],
                   removed_keys=[])
     try:
-        settings = settings_from(dict(params["settings"], sasl_plain_users=params["sasl_plain_users"]))
+        settings = settings_from(dict(params["settings"], sasl_plain_users=params["sasl_plain_users"],
+                                      zookeeper_sasl_password_set=bool(params["zookeeper_sasl_password"])))
     except (TypeError, ValueError) as exc:
         module.fail_json(msg="broker_config: %s" % to_native(exc), **result)
     host = settings.hostname
@@ -314,12 +327,13 @@ def main():
         module.fail_json(msg=(
             "%s: %s does not exist yet; run the PKI steps first (playbooks/site.yml without --tags, or "
             "--tags csr,sign,keystore,truststore)" % (host, ", ".join(missing))), **result)
-    set_values, empty_keys = block_to_changes(params["content"])
+    set_values, empty_keys = module.block
     remove = [key for key in list(empty_keys) + plan.remove if key not in set_values]
     merge_file(module, path, set_values, remove, header=params["header"], result=result)
     ssl_running = any(item.startswith(settings.ssl_listener_name + "://")
                       for item in str(props.get("listeners", "")).split(","))
-    decision = decide_restart(result["changed_keys"], params["store_changes"], pending, plan, ssl_running,
+    store_changes = [name + " changed" for name in ("keystore", "truststore") if params[name + "_changed"]]
+    decision = decide_restart(result["changed_keys"], store_changes, pending, plan, ssl_running,
                               params["live_reload"], params["other_reasons"])
     result["restart"] = dict(reasons=decision.reasons, controller_switch=decision.controller_switch,
                              live_reload=decision.live_reload)

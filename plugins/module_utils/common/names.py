@@ -10,12 +10,8 @@ served certificate match the name we connected to?) and the filters.
 from __future__ import annotations
 
 import ipaddress
-import re
 
 from typing import Optional, Sequence
-
-# What an operator might have meant as an address rather than a name (dotted digits, or any colon).
-_IP_LIKE = re.compile(r"^[0-9.]+$|^.*:")
 
 
 def is_ip(text: str) -> bool:
@@ -25,11 +21,6 @@ def is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def is_ip_like(text: str) -> bool:
-    """Whether ``text`` looks like an address (even a malformed one): it belongs in the IP SANs."""
-    return bool(_IP_LIKE.match(str(text)))
 
 
 def covering_san(name: str, dns_names: Sequence[str], ip_addresses: Sequence[str]) -> Optional[str]:

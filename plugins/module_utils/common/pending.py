@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import atomic_write
 
@@ -66,8 +66,7 @@ def write(path: str, record: Dict[str, Any]) -> bool:
                 return False
     except FileNotFoundError:
         pass
-    like: Optional[os.stat_result] = None
-    atomic_write(path, data, like=like)
+    atomic_write(path, data)
     return True
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
 
@@ -479,17 +479,21 @@ def decide_restart(changed_keys: Sequence[str], store_changes: Sequence[str], pe
     if not live_reload:
         suffix = " (the controller listener reads it at start-up)" if plan.is_controller else ""
         reasons += [change + suffix for change in store_changes]
-    unique: List[str] = []
-    for reason in reasons:
-        if reason not in unique:
-            unique.append(reason)
+    unique = list(dict.fromkeys(reasons))
     switch = bool((pending or {}).get("controller_switch")) or (
         plan.switch_expected and bool(set(changed_keys) & set(QUORUM_KEYS)))
     return RestartDecision(reasons=unique, controller_switch=bool(unique) and switch, live_reload=live_reload)
 
 
 def settings_from(params: Mapping[str, Any]) -> BrokerSettings:
-    """BrokerSettings from a module's ``settings`` option (the role variables without their prefix)."""
+    """BrokerSettings from a module's ``settings`` option (the role variables without their prefix).
+
+    ``listen_address_set: false`` says the inventory leaves ``listen_address`` unset (the listeners
+    keep the address they bind to now), which an empty ``listen_address`` (every interface) cannot say.
+    """
+    params = dict(params)
+    if not _flag(params.pop("listen_address_set", True)):
+        params.pop("listen_address", None)
     known = set(BrokerSettings.__dataclass_fields__)
     unknown = sorted(set(params) - known)
     if unknown:
@@ -520,7 +524,7 @@ def settings_from(params: Mapping[str, Any]) -> BrokerSettings:
 
 def host_problems(plan: BrokerPlan, settings: BrokerSettings, *, ca_hosts: Optional[Sequence[str]],
                   quorum_hosts: Sequence[str], run_hosts: Sequence[str], store_paths: Mapping[str, str],
-                  pki_dir: Optional[str], commands: Mapping[str, Any], is_dir: Any) -> List[Problem]:
+                  pki_dir: Optional[str], commands: Mapping[str, Any], is_dir: Callable[[str], bool]) -> List[Problem]:
     """The checks that need the inventory or the host: the CA group, the run's hosts, directories, commands."""
     problems: List[Problem] = []
     if ca_hosts is not None and len(ca_hosts) != 1:
