@@ -104,7 +104,7 @@ options:
     type: str
   keystore_changed:
     description:
-      - With O(step=apply), whether this run changed the keystore: a restart reason unless the broker
+      - With O(step=apply), whether this run changed the keystore, a restart reason unless the broker
         reloads it live.
     type: bool
     default: false
