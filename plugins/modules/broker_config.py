@@ -234,6 +234,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan imp
     migration_problems,
     host_problems,
     plan_node,
+    problems_message,
     settings_from,
 )
 from ansible_collections.kafkasec.tls.plugins.module_utils.properties import PropertiesError, load
@@ -317,7 +318,7 @@ def main():
     except RollError:
         result["node"] = {}
     if problems:
-        module.fail_json(msg="%s: %s" % (host, "; ".join("%s: %s" % (variable, message) for variable, message in problems)),
+        module.fail_json(msg=problems_message(host, problems),
                          problems=[dict(variable=v, message=m) for v, m in problems], **result)
     if params["step"] == "plan":
         module.exit_json(**result)

@@ -339,3 +339,13 @@ def test_an_unset_listen_address_is_not_every_interface():
     every = bp.plan_node(current, bp.settings_from(dict(base, listen_address="", listen_address_set=True)))
     assert unset.values["listeners"] == ["SSL://127.0.1.1:9093", "CONTROLLER://127.0.1.1:9094"]
     assert every.values["listeners"] == ["SSL://:9093", "CONTROLLER://:9094"]
+
+
+def test_the_failure_message_names_host_variable_and_value_once():
+    case = GOLDEN["combined-converged__defaults"]
+    plan = plan_for(case, advertised_host="kafka-1-alias.lab.test")
+    message = bp.problems_message("kafka-1.lab.test", plan.problems)
+    assert message.startswith("kafka-1.lab.test: kafkasec_broker_advertised_host kafka-1-alias.lab.test is not among")
+    assert message.count("kafkasec_broker_advertised_host") == 1
+    # A message that does not name its variable gets it in front.
+    assert bp.problems_message("h", [("kafka_ca", "no CA host")]) == "h: kafka_ca: no CA host"

@@ -553,3 +553,10 @@ def host_problems(plan: BrokerPlan, settings: BrokerSettings, *, ca_hosts: Optio
                 settings.controller_listener_name,
                 "to SSL or to port %s" % settings.controller_port, ", ".join(missing)))))
     return problems
+
+
+def problems_message(host: str, problems: Sequence[Problem]) -> str:
+    """One failure message for a host: each problem as it reads, prefixed by its variable when the
+    message does not name it already (``kafka-1: kafkasec_broker_ssl_port (9093), ... must be ...``)."""
+    return "%s: %s" % (host, "; ".join(message if variable in message else "%s: %s" % (variable, message)
+                                       for variable, message in problems))
