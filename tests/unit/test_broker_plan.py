@@ -67,7 +67,8 @@ def settings_for(case, **overrides):
         zookeeper_chroot=v["kafkasec_broker_zookeeper_chroot"],
         zookeeper_sasl_username=v["kafkasec_broker_zookeeper_sasl_username"],
         zookeeper_sasl_password_set="kafkasec_broker_zookeeper_sasl_password" in v,
-        dns_names=dns, ip_addresses=v.get("kafkasec_cert_ip_addresses", []))
+        dns_names=dns, ip_addresses=v.get("kafkasec_cert_ip_addresses", []),
+        keystore_type=v.get("kafkasec_keystore_type", "pkcs12"), truststore_type=v.get("kafkasec_truststore_type", "pkcs12"))
     params.update(overrides)
     return bp.settings_from(params)
 
@@ -203,6 +204,8 @@ def test_whole_quorum_switch(name, changed, switch):
      "SASL over TLS"),
     (dict(sasl_enabled=True, sasl_mechanisms=["PLAIN"]), "kafkasec_broker_sasl_plain_users", "non-empty password"),
     (dict(metadata_mode="zookeeper"), "kafkasec_broker_metadata_mode", "ZooKeeper-mode broker"),
+    (dict(keystore_type="bks"), "kafkasec_keystore_type", "'bks'"),
+    (dict(truststore_type="p12"), "kafkasec_truststore_type", "'p12'"),
 ])
 def test_bad_settings_name_the_variable_and_the_value(overrides, variable, words):
     problems = dict(plan_for(CONVERGED, **overrides).problems)

@@ -32,12 +32,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import STORE_EXTENSIONS
 
 PHASES = ("none", "add_tls", "move_internal", "drop_plaintext")
 SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 TLS_PROTOCOLS = ("TLSv1.3", "TLSv1.2")
 CLIENT_AUTH = ("required", "requested", "none")
-STORE_TYPES = ("pkcs12", "pem", "jks")
+STORE_TYPES = tuple(STORE_EXTENSIONS)
 # The keys whose change moves the quorum's endpoints (with switch_expected: every node at once).
 QUORUM_KEYS = ("listener.security.protocol.map", "controller.quorum.voters",
                "controller.quorum.bootstrap.servers", "listeners")
@@ -97,9 +98,11 @@ class BrokerSettings:
     zookeeper_chroot: str = ""
     zookeeper_sasl_username: str = ""
     zookeeper_sasl_password_set: bool = False
-    # The certificate's names (the PKI contract) and the stores' directories.
+    # The certificate's names and the store types (the PKI contract).
     dns_names: Tuple[str, ...] = ()
     ip_addresses: Tuple[str, ...] = ()
+    keystore_type: str = "pkcs12"
+    truststore_type: str = "pkcs12"
 
 
 @dataclass
@@ -342,6 +345,9 @@ def settings_problems(s: BrokerSettings) -> List[Problem]:
         problems.append(("kafkasec_broker_ssl_client_auth", "kafkasec_broker_ssl_client_auth (%s) must be one of %s" % (
             s.ssl_client_auth, ", ".join(CLIENT_AUTH))))
     problems += cipher_suite_problems(s.ssl_cipher_suites, protocols)
+    for variable, value in (("kafkasec_keystore_type", s.keystore_type), ("kafkasec_truststore_type", s.truststore_type)):
+        if value not in STORE_TYPES:
+            problems.append((variable, "%s (%r) must be one of %s" % (variable, value, ", ".join(STORE_TYPES))))
     if s.sasl_enabled:
         problems += sasl_problems(s)
     if s.metadata_mode == "zookeeper":
@@ -514,7 +520,7 @@ def settings_from(params: Mapping[str, Any]) -> BrokerSettings:
         values["zookeeper_ensemble"] = tuple(dict(member) for member in values["zookeeper_ensemble"])
     for key in ("advertised_host", "hostname", "ssl_listener_name", "controller_listener_name", "sasl_listener_name",
                 "migration_phase", "metadata_mode", "ssl_client_auth", "ssl_protocol",
-                "zookeeper_chroot", "listen_address", "zookeeper_sasl_username"):
+                "zookeeper_chroot", "listen_address", "zookeeper_sasl_username", "keystore_type", "truststore_type"):
         if key in values:
             values[key] = str(values[key])
     values.setdefault("hostname", values.get("advertised_host", ""))
