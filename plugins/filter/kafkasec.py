@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.endpoints import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.endpoints import (
     EndpointError,
     bootstrap_servers,
     broker_listeners,
@@ -24,26 +24,26 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.endpoints import (
     parse_bootstrap_servers,
 )
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings as _store_settings
-from ansible_collections.kafkasec.tls.plugins.module_utils.jvm_args import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.jvm_args import (
     JvmArgsError,
     argfile_quote,
     env_quote,
 )
-from ansible_collections.kafkasec.tls.plugins.module_utils.sasl import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.sasl import (
     SaslError,
     login_module,
     sasl_options,
     user_options,
 )
-from ansible_collections.kafkasec.tls.plugins.module_utils.scram import ScramError, parse_users
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import ScramError, parse_users
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     PropertiesError,
     escape_key,
     escape_value,
     load as load_properties,
     to_java_string,
 )
-from ansible_collections.kafkasec.tls.plugins.module_utils.roll import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import (
     RollError,
     node_facts,
     parse_listeners,

@@ -109,7 +109,7 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.backups import BackupError, restore, snapshot
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, restore, snapshot
 
 
 def main() -> None:

@@ -237,8 +237,8 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan imp
     problems_message,
     settings_from,
 )
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import PropertiesError, load
-from ansible_collections.kafkasec.tls.plugins.module_utils.roll import RollError, node_facts
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts
 
 
 class _BrokerConfigModule(AnsibleModule):

@@ -132,8 +132,8 @@ imported:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.ca_backend import CaRequest, ensure_ca
-from ansible_collections.kafkasec.tls.plugins.module_utils.module_glue import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.ca import CaRequest, ensure_ca
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import (
     EXPECTED_ERRORS, KEY_SPEC_OPTIONS, require_cryptography, write)
 
 

@@ -106,8 +106,8 @@ current_certificate:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.csr_backend import CsrRequest, ensure_key_and_csr
-from ansible_collections.kafkasec.tls.plugins.module_utils.module_glue import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.csr import CsrRequest, ensure_key_and_csr
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import (
     EXPECTED_ERRORS, KEY_SPEC_OPTIONS, require_cryptography, write)
 
 

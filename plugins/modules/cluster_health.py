@@ -214,7 +214,7 @@ last_error:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.cluster import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
     GATES, ClusterRequest, HealthError, check, confluent_kafka_problem)
 
 

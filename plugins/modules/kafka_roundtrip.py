@@ -197,7 +197,7 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.roundtrip import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roundtrip import (
     RoundtripError, RoundtripRequest, confluent_kafka_problem, roundtrip)
 
 

@@ -73,8 +73,8 @@ alias:
   type: str
 '''
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.module_glue import run_store_module
-from ansible_collections.kafkasec.tls.plugins.module_utils.store_backend import ensure_keystore
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import run_store_module
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.store_files import ensure_keystore
 
 
 def main() -> None:

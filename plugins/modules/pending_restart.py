@@ -98,8 +98,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import PropertiesError, load
-from ansible_collections.kafkasec.tls.plugins.module_utils.roll import RollError, node_facts
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts
 
 
 def _node(module, path):

@@ -93,7 +93,7 @@ keys:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.cluster import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
     ClusterRequest, HealthError, confluent_kafka_problem, reload_listener_stores)
 
 

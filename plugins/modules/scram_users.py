@@ -126,8 +126,8 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.cluster import ClusterRequest, confluent_kafka_problem
-from ansible_collections.kafkasec.tls.plugins.module_utils.scram import SaslLogin, ScramError, ensure, parse_users
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import ClusterRequest, confluent_kafka_problem
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import SaslLogin, ScramError, ensure, parse_users
 
 
 def main() -> None:

@@ -137,8 +137,8 @@ reason:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.module_glue import EXPECTED_ERRORS, require_cryptography
-from ansible_collections.kafkasec.tls.plugins.module_utils.sign_backend import SignRequest, sign
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import EXPECTED_ERRORS, require_cryptography
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.sign import SignRequest, sign
 
 
 def main() -> None:

@@ -67,8 +67,8 @@ import secrets
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import FileError, check_parent_dir, read_optional
-from ansible_collections.kafkasec.tls.plugins.module_utils.module_glue import write
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import FileError, check_parent_dir, read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import write
 
 MIN_LENGTH = 16
 

@@ -267,9 +267,9 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.module_glue import require_cryptography
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import PkiError
-from ansible_collections.kafkasec.tls.plugins.module_utils.probe import ProbeError, ProbeRequest, probe
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import require_cryptography
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import PkiError
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import ProbeError, ProbeRequest, probe
 
 
 def main() -> None:

@@ -72,8 +72,8 @@ type:
   type: str
 '''
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.module_glue import run_store_module
-from ansible_collections.kafkasec.tls.plugins.module_utils.store_backend import ensure_truststore
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import run_store_module
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.store_files import ensure_truststore
 
 
 def main() -> None:

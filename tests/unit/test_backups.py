@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plugins/module_utils/backups.py and the backup module: sets taken only on change, bounded,
+"""plugins/module_utils/common/backups.py and the backup module: sets taken only on change, bounded,
 restored atomically with owner and mode, idempotent both ways."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from ansible_runner import run_module
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.backups import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import (
     BackupError, list_sets, restore, snapshot)
 
 

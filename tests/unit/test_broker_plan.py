@@ -21,7 +21,7 @@ import yaml
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import broker_plan as bp
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import load
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import load
 
 from ansible_runner import COLLECTIONS_PATH, REPO_ROOT, ensure_collection_link
 

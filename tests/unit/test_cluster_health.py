@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plugins/module_utils/cluster.py: the gates and the bounded polling, without a cluster
+"""plugins/module_utils/kafka/cluster.py: the gates and the bounded polling, without a cluster
 (a fake clock and scripted snapshots). The real cluster is tests/integration/test_rolling_restart.py."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import List
 
 import pytest
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.cluster import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
     ClusterRequest, ClusterSnapshot, HealthError, PartitionState, evaluate, wait)
 
 

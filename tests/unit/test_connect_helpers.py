@@ -21,9 +21,9 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as F
-from ansible_collections.kafkasec.tls.plugins.module_utils import endpoints as E
-from ansible_collections.kafkasec.tls.plugins.module_utils import jvm_args as J
-from ansible_collections.kafkasec.tls.plugins.module_utils import sasl as S
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import endpoints as E
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import jvm_args as J
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import sasl as S
 
 
 # Printable ASCII the argument file must carry verbatim, with the characters that matter to its

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/fileio.py: a write killed before its rename leaves a temporary file (tests/security
+"""module_utils/common/fileio.py: a write killed before its rename leaves a temporary file (tests/security
 kills a keystore write with SIGKILL); the next write of the same file removes it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import time
 
-from ansible_collections.kafkasec.tls.plugins.module_utils import fileio
+from ansible_collections.kafkasec.tls.plugins.module_utils.common import fileio
 
 
 def test_atomic_write_removes_the_leftover_of_a_killed_write(tmp_path):

@@ -522,7 +522,7 @@ def test_a_path_that_is_not_a_readable_file(outcomes: Dict[str, Outcome], name: 
 
 @pytest.mark.parametrize("name", ["ed25519_key_for_keystore", "p521_key_for_keystore"])
 def test_unsupported_key_given_as_privatekey_path(outcomes: Dict[str, Outcome], name: str) -> None:
-    """BUG: plugins/module_utils/pki.py key_spec_of() (lines 104-105), called by load_private_key() at line 131,
+    """BUG: plugins/module_utils/pki/core.py key_spec_of() (lines 104-105), called by load_private_key() at line 131,
     raises "key type Ed25519PrivateKey is not supported: use rsa or ec keys" / "elliptic curve secp521r1 is
     not supported" without the `source`, so the message does not say WHICH option/file holds the bad key."""
     assert_clean_failure(outcomes[name])
@@ -561,7 +561,7 @@ def test_truncated_pem_certificate(outcomes: Dict[str, Outcome], name: str) -> N
 
 def test_import_does_not_silently_replace_an_existing_other_ca(outcomes: Dict[str, Outcome]) -> None:
     """BUG (contract): plugins/modules/ca.py DOCUMENTATION says "An existing CA is never replaced", but
-    plugins/module_utils/ca_backend.py _import() (lines 177-188; "whatever is there now is replaced by the
+    plugins/module_utils/pki/ca.py _import() (lines 177-188; "whatever is there now is replaced by the
     import") overwrites an existing, valid, different CA key and certificate with the imported ones: changed=true,
     no warning, the old CA key is gone. Wanted: the files stay, and the run fails (or at least warns) naming
     certificate_path."""

@@ -1,4 +1,4 @@
-"""Unit tests of plugins/module_utils/pki.py and stores.py, without Ansible.
+"""Unit tests of plugins/module_utils/pki/core.py and stores.py, without Ansible.
 
 Results are read back with the tools operators trust (openssl, keytool) where
 the property is about the artifact, and with cryptography where it is about a
@@ -14,8 +14,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from ansible_collections.kafkasec.tls.plugins.module_utils import pki, stores
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import FileError, atomic_write, read_bytes
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import core as pki
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import stores
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import FileError, atomic_write, read_bytes
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.timezone.utc)
 

@@ -416,7 +416,7 @@ def test_pem_keystore_is_unencrypted_pkcs8_key_then_chain(estate: Estate) -> Non
 
 CRASH = ("file attributes crash (TypeError \"'str' object does not support item assignment\"): the module passed "
          "its text diff {'before': str, 'after': str} to AnsibleModule.set_fs_attributes_if_different "
-         "(plugins/module_utils/module_glue.py write(), line 43 before commit 66b3d79, which fixed it), which writes "
+         "(plugins/module_utils/common/module_glue.py write(), line 43 before commit 66b3d79, which fixed it), which writes "
          "diff['before']['mode'/'owner'] whenever an attribute must change")
 
 
@@ -494,8 +494,8 @@ def test_file_attribute_options_are_applied(attribute_runs: Dict[str, Any], name
 
 
 def test_jks_keystore_with_a_mixed_case_alias_is_idempotent(attribute_runs: Dict[str, Any]) -> None:
-    """BUG plugins/module_utils/store_backend.py line 88 (`have == wanted`): keytool lower-cases JKS aliases, so
-    read_keystore (plugins/module_utils/stores.py line 140) reads back "kafka-broker-1" while the wanted
+    """BUG plugins/module_utils/pki/store_files.py line 88 (`have == wanted`): keytool lower-cases JKS aliases, so
+    read_keystore (plugins/module_utils/pki/stores.py line 140) reads back "kafka-broker-1" while the wanted
     KeystoreContent has "Kafka-Broker-1": the JKS keystore is rebuilt (changed=true) on EVERY run, and the
     module returns alias "Kafka-Broker-1" although the store holds "kafka-broker-1"."""
     run = attribute_runs["run"]

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plugins/module_utils/probe.py against real TLS servers on 127.0.0.1.
+"""plugins/module_utils/kafka/probe.py against real TLS servers on 127.0.0.1.
 
 Two independent server implementations:
 - Python's ssl module, in a thread (TlsServer below), answering Kafka
@@ -9,7 +9,7 @@ Two independent server implementations:
   exercised end to end;
 - `openssl s_server`, a separate process.
 
-Every certificate comes from the collection's own module_utils/pki.py.
+Every certificate comes from the collection's own module_utils/pki/core.py.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ import warnings
 
 import pytest
 
-from ansible_collections.kafkasec.tls.plugins.module_utils import pki
-from ansible_collections.kafkasec.tls.plugins.module_utils.probe import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import core as pki
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import (
     ProbeError,
     ProbeRequest,
     can_offer,
@@ -465,6 +465,6 @@ def test_kafka_request_frame():
 
 
 def test_probe_module_utils_stays_free_of_ansible():
-    with open(os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils", "probe.py"), encoding="utf-8") as src:
+    with open(os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils", "kafka", "probe.py"), encoding="utf-8") as src:
         source = src.read()
     assert "from ansible." not in source and "import ansible" not in source

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/properties.py against the real java.util.Properties.
+"""module_utils/config/properties.py against the real java.util.Properties.
 
 Every reading test compares with what Java 17 reads from the same bytes
 (tests/unit/java/PropsDump.java, Properties.load(InputStream) as Kafka's
@@ -25,7 +25,7 @@ from typing import Dict, List, Sequence, Tuple
 
 import pytest
 
-from ansible_collections.kafkasec.tls.plugins.module_utils import properties as P
+from ansible_collections.kafkasec.tls.plugins.module_utils.config import properties as P
 
 JAVA_DIR = Path(__file__).resolve().parent / "java"
 

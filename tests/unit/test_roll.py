@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""plugins/module_utils/roll.py and its filters: listeners, the active controller, the restart order."""
+"""plugins/module_utils/kafka/roll.py and its filters: listeners, the active controller, the restart order."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafkasec.tls.plugins.filter.kafkasec import FilterModule
-from ansible_collections.kafkasec.tls.plugins.module_utils.roll import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import (
     RollError, parse_listeners, quorum_leader, roll_order)
 
 FILTERS = FilterModule().filters()

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""module_utils/scram.py (SCRAM users: input checks, the plan), the scram_user_problems filter and the
+"""module_utils/kafka/scram.py (SCRAM users: input checks, the plan), the scram_user_problems filter and the
 scram_users module's refusal of bad input before it connects anywhere. The real cluster side (admin
 API, the login that tells whether a password is current) runs in the Molecule scenario sasl."""
 
@@ -12,7 +12,7 @@ from typing import Dict, List
 import pytest
 
 from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as F
-from ansible_collections.kafkasec.tls.plugins.module_utils import scram as S
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import scram as S
 from ansible_runner import run_module
 
 VAR = "kafkasec_broker_scram_users"

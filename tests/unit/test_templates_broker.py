@@ -16,7 +16,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import load
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import load
 
 from ansible_runner import REPO_ROOT
 from template_render import render

@@ -16,7 +16,7 @@ from typing import Dict, List
 import pytest
 
 from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as F
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import load
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import load
 from ansible_runner import REPO_ROOT
 from template_render import render
 from test_filters import PASSWORDS, kafka_clients_jar, run_java  # noqa: F401  pylint: disable=unused-import

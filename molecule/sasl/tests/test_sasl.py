@@ -21,8 +21,8 @@ from confluent_kafka.admin import AdminClient, NewTopic
 import kafkalab
 
 sys.path.insert(0, str(kafkalab.REPO / '.build' / 'collections'))
-from ansible_collections.kafkasec.tls.plugins.module_utils import scram  # noqa: E402  pylint: disable=wrong-import-position
-from ansible_collections.kafkasec.tls.plugins.module_utils.cluster import ClusterRequest  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import scram  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import ClusterRequest  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def sasl_conf(listener: kafkalab.Listener, ca_file: Path, user: str, password: str, mechanism: str,

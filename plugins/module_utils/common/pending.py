@@ -17,7 +17,7 @@ import os
 
 from typing import Any, Dict, List, Sequence
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import atomic_write
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import atomic_write
 
 MARKER_SUFFIX = ".kafkasec-restart-pending"
 

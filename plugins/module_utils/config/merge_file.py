@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.common.text.converters import to_native
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.properties import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     MASK,
     PropertiesDocument,
     PropertiesError,

@@ -8,14 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import check_parent_dir, read_bytes, read_optional
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import check_parent_dir, read_bytes, read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     PkiError,
     is_issued_by,
     load_certificates,
     load_private_key,
 )
-from ansible_collections.kafkasec.tls.plugins.module_utils.stores import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.stores import (
     WrongPassword,
     build_keystore,
     build_truststore,

@@ -37,7 +37,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import atomic_write
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import atomic_write
 
 __all__ = [
     "MASK",

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import read_bytes, read_optional
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import read_bytes, read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     REASON_FORCED,
     REASON_KEPT,
     CertificateAuthority,

@@ -10,8 +10,8 @@ from typing import Any, Callable, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import FileError, atomic_write, stat_or_none
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import PkiError, cryptography_problem
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import FileError, atomic_write, stat_or_none
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import PkiError, cryptography_problem
 
 EXPECTED_ERRORS = (PkiError, FileError)
 

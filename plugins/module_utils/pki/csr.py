@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import check_parent_dir, read_optional
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import check_parent_dir, read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     KeySpec,
     PkiError,
     build_csr,

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     PkiError,
     certificate_fingerprint,
     load_certificates,

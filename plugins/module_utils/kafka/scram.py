@@ -35,7 +35,7 @@ except ImportError:  # pragma: no cover - the import error is reported by cluste
 else:
     IMPORT_ERROR = None
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.cluster import ClusterReader, ClusterRequest, HealthError
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import ClusterReader, ClusterRequest, HealthError
 
 __all__ = [
     "DEFAULT_ITERATIONS",

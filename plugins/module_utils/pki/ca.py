@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import check_parent_dir, read_bytes, read_optional
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import check_parent_dir, read_bytes, read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     CertificateAuthority,
     KeySpec,
     PkiError,

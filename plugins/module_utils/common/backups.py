@@ -33,7 +33,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.fileio import atomic_write
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import atomic_write
 
 MANIFEST = "manifest.json"
 _STAMP = re.compile(r"\A[0-9]{8}T[0-9]{6}(?:\.[0-9]{1,6})?Z\Z")

@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki import (
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     PkiError,
     PrivateKey,
     certificate_fingerprint,
