@@ -18,6 +18,9 @@ description:
   - Given the host's O(current_certificate), it keeps it (C(changed=false), RV(reason=kept)) when it was issued by
     this CA, certifies the CSR's key, subject and SANs, and is outside the renewal window; otherwise it issues a new
     one and says why in RV(reason).
+  - "Batch mode: with O(requests) instead of O(csr), one call signs the CSRs of many hosts with the CA loaded
+    once (C(run_once) on the CA host); each request carries its own allow-lists, lifetime and current certificate.
+    A request the CA refuses fails only that host's entry of RV(certificates)."
   - Writes no file on the CA host. In check mode the certificate is still computed, so later check-mode tasks can
     show their diffs; C(changed) then says whether a real run would issue one.
 options:
@@ -36,9 +39,19 @@ options:
     description: Chain above an intermediate CA (issuer first, root last). Missing file means a root CA.
     type: path
   csr:
-    description: The certificate signing request (PEM content), e.g. RV(kafkasec.tls.certificate_request#module:csr).
+    description:
+      - The certificate signing request (PEM content), e.g. RV(kafkasec.tls.certificate_request#module:csr).
+      - One of O(csr) and O(requests) is required.
     type: str
-    required: true
+  requests:
+    description:
+      - Batch mode, the CSRs of many hosts. Each item has C(host) and C(csr), and may set C(current_certificate),
+        C(validity_days), C(renewal_days), C(allowed_dns_names), C(allowed_ip_addresses), C(allowed_common_names)
+        and C(force), which default to this module's options of the same names.
+      - Build the allow-lists from the inventory on the controller, never from what a host reports, so that a
+        host cannot ask for another host's names.
+    type: list
+    elements: dict
   current_certificate:
     description: The host's current certificate (PEM, leaf first), if it has one.
     type: str
@@ -82,6 +95,19 @@ author:
 '''
 
 EXAMPLES = r'''
+- name: Sign the CSRs of every host of the play, the CA loaded once
+  kafkasec.tls.sign:
+    ca_certificate_path: /etc/kafkasec/ca/ca.crt
+    ca_privatekey_path: /etc/kafkasec/ca/ca.key
+    requests:
+      - host: kafka-1.example.com
+        csr: "{{ hostvars['kafka-1.example.com'].request.csr }}"
+        allowed_dns_names: [kafka-1.example.com]
+        allowed_common_names: [kafka-1.example.com]
+  delegate_to: "{{ groups['kafka_ca'][0] }}"
+  run_once: true
+  register: signed
+
 - name: Sign on the CA host
   kafkasec.tls.sign:
     ca_certificate_path: /etc/kafkasec/ca/ca.crt
@@ -97,48 +123,59 @@ EXAMPLES = r'''
 RETURN = r'''
 certificate:
   description: The host certificate (PEM).
-  returned: success
+  returned: success, without O(requests)
   type: str
 chain:
   description: The CA chain above the host certificate (PEM; the issuing CA first, the root last).
-  returned: success
+  returned: success, without O(requests)
   type: str
 fullchain:
   description: RV(certificate) followed by RV(chain), what a keystore holds.
-  returned: success
+  returned: success, without O(requests)
   type: str
 ca_certificate:
   description: The issuing CA's certificate (PEM).
-  returned: success
+  returned: success, without O(requests)
   type: str
 root_certificate:
   description: The root at the top of the chain (PEM), what truststores hold.
-  returned: success
+  returned: success, without O(requests)
   type: str
 fingerprint_sha256:
   description: SHA-256 fingerprint of the host certificate.
-  returned: success
+  returned: success, without O(requests)
   type: str
 serial:
   description: Serial number of the host certificate.
-  returned: success
+  returned: success, without O(requests)
   type: int
 not_after:
   description: End of validity of the host certificate (ISO 8601, UTC).
-  returned: success
+  returned: success, without O(requests)
   type: str
 reason:
   description: Why a certificate was issued, or C(kept).
-  returned: success
+  returned: success, without O(requests)
   type: str
   sample: expiring
   choices: [kept, missing, expiring, names changed, key changed, other CA, forced]
+certificates:
+  description:
+    - With O(requests), the outcome by host; each holds the return values above and C(changed), or C(failed)
+      and C(msg) when the CA refused that host's request.
+  returned: with O(requests)
+  type: dict
+ca_chain:
+  description: With O(requests), the CA certificate and the issuers above it (a list of PEM), what truststores hold.
+  returned: with O(requests)
+  type: list
+  elements: str
 '''
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import EXPECTED_ERRORS, require_cryptography
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki.sign import SignRequest, sign
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.sign import SignRequest, sign, sign_batch
 
 
 def main() -> None:
@@ -148,7 +185,8 @@ def main() -> None:
             ca_privatekey_path=dict(type='path', required=True),
             ca_privatekey_passphrase=dict(type='str', no_log=True),
             ca_chain_path=dict(type='path'),
-            csr=dict(type='str', required=True),
+            csr=dict(type='str'),
+            requests=dict(type='list', elements='dict'),
             current_certificate=dict(type='str'),
             validity_days=dict(type='int', default=365),
             renewal_days=dict(type='int', default=30),
@@ -160,8 +198,18 @@ def main() -> None:
             force=dict(type='bool', default=False),
         ),
         supports_check_mode=True,
+        required_one_of=[('csr', 'requests')],
+        mutually_exclusive=[('csr', 'requests')],
     )
     require_cryptography(module)
+    if module.params['requests'] is not None:
+        try:
+            results, warnings, changed, ca_chain = sign_batch(module.params)
+        except EXPECTED_ERRORS as exc:
+            module.fail_json(msg=str(exc))
+        for warning in warnings:
+            module.warn(warning)
+        module.exit_json(changed=changed, certificates=results, ca_chain=ca_chain)
     try:
         outcome = sign(SignRequest.from_params(module.params))
     except EXPECTED_ERRORS as exc:

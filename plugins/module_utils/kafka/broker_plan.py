@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem, problems_message  # noqa: F401 (re-exported)
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import STORE_EXTENSIONS
 
 PHASES = ("none", "add_tls", "move_internal", "drop_plaintext")
@@ -49,7 +50,6 @@ _WEAK_SUITE = re.compile(r"_(NULL|anon|RC4|EXPORT|DES|3DES)_")
 _PORT_AT_END = re.compile(r":[0-9]+(?=[ ]*(,|$))")
 _BIND_OF_LISTENER = re.compile(r"^[A-Za-z0-9_]+://(.*):[0-9]+$")
 
-Problem = Tuple[str, str]
 
 
 def _split(value: Optional[str], sep: str = ",") -> List[str]:
@@ -561,8 +561,3 @@ def host_problems(plan: BrokerPlan, settings: BrokerSettings, *, ca_hosts: Optio
     return problems
 
 
-def problems_message(host: str, problems: Sequence[Problem]) -> str:
-    """One failure message for a host: each problem as it reads, prefixed by its variable when the
-    message does not name it already (``kafka-1: kafkasec_broker_ssl_port (9093), ... must be ...``)."""
-    return "%s: %s" % (host, "; ".join(message if variable in message else "%s: %s" % (variable, message)
-                                       for variable, message in problems))

@@ -108,7 +108,7 @@ def _existing(request: CaRequest) -> Tuple[Optional[Any], Optional[List[Any]]]:
     key_data = read_optional(request.privatekey_path, "privatekey_path")
     cert_data = read_optional(request.certificate_path, "certificate_path")
     key = load_private_key(key_data, request.privatekey_passphrase,
-                           "privatekey_path %s" % request.privatekey_path) if key_data else None
+                           "privatekey_path %s" % request.privatekey_path, trusted=True) if key_data else None
     certs = load_certificates(cert_data, "certificate_path %s" % request.certificate_path) if cert_data else None
     return key, certs
 

@@ -115,11 +115,16 @@ def key_matches_spec(key: object, spec: KeySpec) -> bool:
     return found.key_type == "ec" and found.ec_curve == spec.ec_curve
 
 
-def load_private_key(data: bytes, passphrase: Optional[str], source: str) -> PrivateKey:
-    """Parse a PEM private key; `source` names the option/file in errors."""
+def load_private_key(data: bytes, passphrase: Optional[str], source: str, trusted: bool = False) -> PrivateKey:
+    """Parse a PEM private key; `source` names the option/file in errors.
+
+    `trusted`: a key this collection wrote itself (0600, never sent anywhere) skips the RSA
+    consistency check that cryptography otherwise runs on every load (~120 ms for RSA-3072); a key
+    an operator brings (an imported CA) is always checked.
+    """
     secret = passphrase.encode("utf-8") if passphrase else None
     try:
-        key = serialization.load_pem_private_key(data, password=secret)
+        key = serialization.load_pem_private_key(data, password=secret, unsafe_skip_rsa_key_validation=trusted)
     except TypeError as exc:
         if "encrypted" in str(exc) and secret is None:
             raise PkiError("%s is encrypted: give its passphrase" % source) from None

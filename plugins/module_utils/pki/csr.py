@@ -74,8 +74,11 @@ class CsrOutcome:
                     current_certificate=self.current_certificate)
 
 
-def ensure_key_and_csr(request: CsrRequest) -> CsrOutcome:
-    """Validate everything first, then decide about the key and build the CSR (nothing is written here)."""
+def ensure_key_and_csr(request: CsrRequest, check_parent: bool = True) -> CsrOutcome:
+    """Validate everything first, then decide about the key and build the CSR (nothing is written here).
+
+    `check_parent`: False in check mode before the key's directory exists (a real run makes it first).
+    """
     request.key_spec.validate()
     if request.regenerate_key not in REGENERATE_CHOICES:
         raise PkiError("regenerate_key must be one of %s" % ", ".join(REGENERATE_CHOICES))
@@ -85,7 +88,8 @@ def ensure_key_and_csr(request: CsrRequest) -> CsrOutcome:
     dns, ips = normalise_names(request.dns_names, request.ip_addresses)
     if not dns and not ips:
         raise PkiError("dns_names and ip_addresses are both empty: Kafka checks the host name against the SANs")
-    check_parent_dir(request.privatekey_path, "privatekey_path")
+    if check_parent:
+        check_parent_dir(request.privatekey_path, "privatekey_path")
 
     current = None
     cert_data = read_optional(request.certificate_path, "certificate_path")
@@ -99,7 +103,8 @@ def ensure_key_and_csr(request: CsrRequest) -> CsrOutcome:
     key = None
     reason = "kept"
     if key_data is not None:
-        key = load_private_key(key_data, request.privatekey_passphrase, "privatekey_path %s" % request.privatekey_path)
+        key = load_private_key(key_data, request.privatekey_passphrase, "privatekey_path %s" % request.privatekey_path,
+                               trusted=True)
     if key is None:
         reason = "missing"
     elif request.regenerate_key == "always":

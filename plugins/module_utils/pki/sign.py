@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import read_bytes, read_optional
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
@@ -102,7 +102,7 @@ def load_ca(request: SignRequest) -> CertificateAuthority:
     key_source = "ca_privatekey_path %s" % request.ca_privatekey_path
     certs = load_certificates(read_bytes(request.ca_certificate_path, "ca_certificate_path"), cert_source)
     key = load_private_key(read_bytes(request.ca_privatekey_path, "ca_privatekey_path"),
-                           request.ca_privatekey_passphrase, key_source)
+                           request.ca_privatekey_passphrase, key_source, trusted=True)
     issuers = certs[1:]
     chain_data = read_optional(request.ca_chain_path, "ca_chain_path")
     if chain_data:
@@ -112,7 +112,8 @@ def load_ca(request: SignRequest) -> CertificateAuthority:
     return ca
 
 
-def sign(request: SignRequest) -> SignOutcome:
+def sign(request: SignRequest, ca: Optional[CertificateAuthority] = None) -> SignOutcome:
+    """Keep the host's certificate or issue one; `ca` is the loaded CA when a batch shares it."""
     request.policy.validate()
     csr = load_csr(request.csr, "csr")
     wanted = names_of(csr)
@@ -120,7 +121,7 @@ def sign(request: SignRequest) -> SignOutcome:
     if refused:
         raise PkiError("csr (%s) asks for names the allow-lists do not allow: %s" % (
             wanted.subject.rfc4514_string(), ", ".join(refused)))
-    ca = load_ca(request)
+    ca = ca or load_ca(request)
     current = None
     if request.current_certificate:
         try:
@@ -135,3 +136,44 @@ def sign(request: SignRequest) -> SignOutcome:
         return SignOutcome(ca, current[0], reason, [], before)
     leaf, warnings = issue_certificate(csr, ca, request.policy)
     return SignOutcome(ca, leaf, reason, warnings, before)
+
+
+# The per-host fields of a batch request; the CA options are the module's own.
+BATCH_FIELDS = ("host", "csr", "current_certificate", "validity_days", "renewal_days", "allowed_dns_names",
+                "allowed_ip_addresses", "allowed_common_names", "force")
+
+
+def sign_batch(params: Mapping[str, Any]) -> Tuple[Dict[str, Dict[str, Any]], List[str], bool, List[str]]:
+    """Sign every host's CSR of params["requests"] with the CA loaded once.
+
+    Returns (results by host, warnings, changed, the CA's certificate and the issuers above it as
+    PEM each: what truststores hold). A request the CA refuses (names outside the
+    host's allow-lists, a bad CSR) fails that host only: its result holds failed and msg, and the
+    host's install step reports it. A problem with the CA itself fails the whole call.
+    """
+    requests = params.get("requests") or []
+    ca_request = SignRequest.from_params(dict(params, csr="", requests=None))
+    ca = load_ca(ca_request)
+    results: Dict[str, Dict[str, Any]] = {}
+    warnings: List[str] = []
+    changed = False
+    for index, entry in enumerate(requests):
+        host = str(entry.get("host") or "requests[%d]" % index)
+        unknown = sorted(set(entry) - set(BATCH_FIELDS))
+        try:
+            if unknown:
+                raise PkiError("unknown field(s) %s; a request has %s" % (", ".join(unknown), ", ".join(BATCH_FIELDS)))
+            if not entry.get("csr"):
+                raise PkiError("no csr")
+            merged = dict(params, **{key: value for key, value in entry.items() if value is not None})
+            for number in ("validity_days", "renewal_days"):
+                merged[number] = int(merged[number])
+            outcome = sign(SignRequest.from_params(merged), ca)
+        except PkiError as exc:
+            results[host] = dict(failed=True, msg="the CA refused the request of %s: %s" % (host, exc))
+            continue
+        results[host] = dict(outcome.result, changed=outcome.changed)
+        warnings += ["%s: %s" % (host, warning) for warning in outcome.warnings]
+        changed = changed or outcome.changed
+    return results, warnings, changed, [cert_pem(cert) for cert in ca.chain]
+

@@ -71,17 +71,23 @@ def _check_chain_order(chain: Sequence[Any], source: str) -> None:
 
 def ensure_keystore(params: Mapping[str, Any]) -> StoreOutcome:
     store_type, path, password = params["type"], params["path"], params.get("password")
-    on_mismatch = params.get("on_password_mismatch") or "fail"
     validate_store_options(store_type, password)
     check_parent_dir(path, "path")
     key_source = "privatekey_path %s" % params["privatekey_path"]
     cert_source = "certificate_path %s" % params["certificate_path"]
     key = load_private_key(read_bytes(params["privatekey_path"], "privatekey_path"),
-                           params.get("privatekey_passphrase"), key_source)
+                           params.get("privatekey_passphrase"), key_source, trusted=True)
     chain = load_certificates(read_bytes(params["certificate_path"], "certificate_path"), cert_source)
+    return keystore_outcome(store_type, path, password, params.get("on_password_mismatch") or "fail", key, chain,
+                            params["alias"], key_source, cert_source)
+
+
+def keystore_outcome(store_type: str, path: str, password: Optional[str], on_mismatch: str, key: Any,
+                     chain: Sequence[Any], alias: str, key_source: str, cert_source: str) -> StoreOutcome:
+    """What the keystore at `path` must hold (key, chain under alias), compared with what it holds."""
     check_key_matches_chain(key, chain, key_source, cert_source)
     _check_chain_order(chain, cert_source)
-    alias = {"pem": "", "jks": params["alias"].lower()}.get(store_type, params["alias"])  # JKS lower-cases aliases
+    alias = {"pem": "", "jks": alias.lower()}.get(store_type, alias)  # JKS lower-cases aliases
     wanted = keystore_content(key, chain, alias)
     warnings: List[str] = []
     have = _existing_content(read_keystore, store_type, path, password, on_mismatch, warnings)
@@ -93,7 +99,6 @@ def ensure_keystore(params: Mapping[str, Any]) -> StoreOutcome:
 
 def ensure_truststore(params: Mapping[str, Any]) -> StoreOutcome:
     store_type, path, password = params["type"], params["path"], params.get("password")
-    on_mismatch = params.get("on_password_mismatch") or "fail"
     validate_store_options(store_type, password)
     check_parent_dir(path, "path")
     certs = []
@@ -101,9 +106,16 @@ def ensure_truststore(params: Mapping[str, Any]) -> StoreOutcome:
         certs += load_certificates(pem, "certificates[%d]" % index)
     for cert_path in params.get("certificate_paths") or []:
         certs += load_certificates(read_bytes(cert_path, "certificate_paths"), "certificate_paths %s" % cert_path)
+    return truststore_outcome(store_type, path, password, params.get("on_password_mismatch") or "fail", certs,
+                              params["alias_prefix"])
+
+
+def truststore_outcome(store_type: str, path: str, password: Optional[str], on_mismatch: str, certs: Sequence[Any],
+                       alias_prefix: str) -> StoreOutcome:
+    """What the truststore at `path` must hold (these CA certificates), compared by fingerprints."""
     if not certs:
         raise PkiError("certificates and certificate_paths are both empty: a truststore needs at least one CA")
-    named = truststore_aliases(certs, params["alias_prefix"])
+    named = truststore_aliases(certs, alias_prefix)
     if store_type == "pem":
         named = [("", cert) for _alias, cert in named]
     wanted = truststore_content(named)

@@ -126,7 +126,7 @@ def read_keystore(store_type: str, data: bytes, password: Optional[str], source:
     """Parse an existing keystore; None when it is not the kind wanted (it gets replaced)."""
     if store_type == "pem":
         try:
-            key = load_private_key(data, None, source)
+            key = load_private_key(data, None, source, trusted=True)
             chain = load_certificates(data, source)
         except PkiError:
             return None

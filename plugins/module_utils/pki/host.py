@@ -1,0 +1,447 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""A host's whole PKI in two calls, and the one fact every consumer role reads.
+
+- ``request`` (on the host): check every input, then the PKI directory, the host key (made here,
+  0600, never sent), the CSR and the store passwords;
+- the CA host signs every host's CSR in one call (``sign.sign_batch``);
+- ``install`` (on the host): the certificate and CA chain files, the keystore and the truststore.
+
+Both steps, and ``facts`` (read only), return the PKI contract: ``contract()`` below, registered by
+the certificates role as ``kafkasec_pki``. Nothing here imports Ansible; the module
+``kafkasec.tls.host_pki`` writes the files this code decides on.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as random_secrets
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
+    KeySpec,
+    PkiError,
+    certificate_fingerprint,
+    iso,
+    load_certificates,
+    load_private_key,
+    validate_dns_name,
+    validate_ip_address,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.csr import CsrRequest, ensure_key_and_csr
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.store_files import (
+    StoreOutcome,
+    keystore_outcome,
+    truststore_outcome,
+)
+
+STORE_TYPES = ("pkcs12", "pem", "jks")
+MIN_STORE_PASSWORD = 6  # keytool's minimum
+GENERATED_PASSWORD_LENGTH = 32
+# The fields of the contract that are secrets: consumers keep them out of logs (no_log).
+SECRET_FIELDS = ("keystore_password", "truststore_password")
+_BEGIN = "-----BEGIN CERTIFICATE-----"
+_END = "-----END CERTIFICATE-----"
+
+
+@dataclass(frozen=True)
+class HostPki:
+    """The inputs of one host's PKI: the certificates role's variables, by meaning."""
+
+    host: str
+    pki_dir: str
+    common_name: Any
+    dns_names: Any
+    ip_addresses: Any
+    subject: Dict[str, str] = field(default_factory=dict)
+    key_spec: KeySpec = KeySpec("rsa", 3072, "P-256")
+    regenerate_key: str = "if_mismatch"
+    privatekey_path: str = ""
+    privatekey_passphrase: Optional[str] = None
+    certificate_path: str = ""
+    ca_chain_path: str = ""
+    validity_days: Any = 365
+    renewal_days: Any = 30
+    keystore_path: str = ""
+    keystore_type: str = "pkcs12"
+    keystore_alias: str = "kafka"
+    keystore_password: Optional[str] = None
+    keystore_password_file: str = ""
+    keystore_on_password_mismatch: str = "fail"
+    truststore: bool = True
+    truststore_path: str = ""
+    truststore_type: str = "pkcs12"
+    truststore_password: Optional[str] = None
+    truststore_password_file: str = ""
+    truststore_on_password_mismatch: str = "fail"
+    truststore_alias_prefix: str = "kafkasec-ca"
+    truststore_extra_certificates: Any = ()
+    ca_hosts: Optional[Sequence[str]] = None
+    ca_ready: bool = True
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "HostPki":
+        names = {f for f in cls.__dataclass_fields__}  # pylint: disable=no-member
+        values = {key: value for key, value in params.items() if key in names and value is not None}
+        values["key_spec"] = KeySpec(params.get("key_type") or "rsa", params.get("key_size") or 3072,
+                                     params.get("ec_curve") or "P-256")
+        values["subject"] = {str(k): str(v) for k, v in (params.get("subject") or {}).items()}
+        return cls(**values)
+
+
+# ----------------------------------------------------------------------------- checks
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(item, str) for item in value)
+
+
+def _int(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _store_problems(kind: str, store_type: str, password: Optional[str]) -> List[Problem]:
+    variable = "kafkasec_%s_password" % kind
+    if store_type not in STORE_TYPES:
+        return [("kafkasec_%s_type" % kind, "kafkasec_%s_type must be one of %s, not %r" % (
+            kind, ", ".join(STORE_TYPES), store_type))]
+    if password is None:
+        return []
+    if store_type == "pem":
+        return [(variable, "%s must be unset for kafkasec_%s_type pem (Kafka reads an unencrypted PKCS#8 key and "
+                           "PEM certificates)" % (variable, kind))]
+    if len(str(password)) < MIN_STORE_PASSWORD:
+        return [(variable, "%s must be at least %d characters for %s (keytool's minimum); unset it to have one "
+                           "generated on the host" % (variable, MIN_STORE_PASSWORD, store_type))]
+    return []
+
+
+def _extra_certificate_problems(extra: Any) -> List[Problem]:
+    variable = "kafkasec_truststore_extra_certificates"
+    if not _strings(extra):
+        return [(variable, "%s must be a list of PEM certificates (text with %s), not %r" % (
+            variable, _BEGIN, type(extra).__name__))]
+    problems: List[Problem] = []
+    for index, pem in enumerate(extra):
+        if _BEGIN not in pem:
+            problems.append((variable, "%s item %d is not a PEM certificate (text with %s); give the certificate, "
+                                       "not a file name" % (variable, index, _BEGIN)))
+        elif pem.count(_BEGIN) != pem.count(_END):
+            problems.append((variable, "%s item %d (counting from 0) holds a truncated PEM certificate: every %s "
+                                       "line needs its %s line" % (variable, index, _BEGIN, _END)))
+        else:
+            try:
+                load_certificates(pem, "%s item %d" % (variable, index))
+            except PkiError as exc:
+                problems.append((variable, str(exc)))
+    return problems
+
+
+def input_problems(s: HostPki) -> List[Problem]:
+    """Every check of the host's PKI inputs that needs no host: names the variable and the value."""
+    problems: List[Problem] = []
+    if s.ca_hosts is not None and len(s.ca_hosts) != 1:
+        problems.append(("kafka_ca", "inventory group kafka_ca must exist and hold exactly one host, the CA host that "
+                                     "signs this host's certificate; it holds [%s]" % ", ".join(s.ca_hosts)))
+    elif not s.ca_ready:
+        problems.append(("kafka_ca", "the CA files are unknown: the kafkasec.tls.ca role (play on group kafka_ca) did "
+                                     "not run in this ansible-playbook run. Run playbooks/pki.yml; with --limit, "
+                                     "include the CA host (--limit 'kafka_ca:%s')" % s.host))
+    if not isinstance(s.common_name, str) or not s.common_name.strip():
+        problems.append(("kafkasec_cert_common_name", "kafkasec_cert_common_name must be a non-empty string, not %r"
+                         % (s.common_name,)))
+    if not _strings(s.dns_names):
+        problems.append(("kafkasec_cert_dns_names", "kafkasec_cert_dns_names must be a list of strings, not %r"
+                         % (s.dns_names,)))
+    else:
+        for name in s.dns_names:
+            try:
+                validate_dns_name(name, "kafkasec_cert_dns_names")
+            except PkiError as exc:
+                problems.append(("kafkasec_cert_dns_names", str(exc).replace(
+                    "under ip_addresses", "in kafkasec_cert_ip_addresses")))
+    if not _strings(s.ip_addresses):
+        problems.append(("kafkasec_cert_ip_addresses", "kafkasec_cert_ip_addresses must be a list of strings, not %r"
+                         % (s.ip_addresses,)))
+    else:
+        for address in s.ip_addresses:
+            try:
+                validate_ip_address(address, "kafkasec_cert_ip_addresses")
+            except PkiError as exc:
+                problems.append(("kafkasec_cert_ip_addresses", "%s (host names belong in kafkasec_cert_dns_names)"
+                                 % exc))
+    if _strings(s.dns_names) and _strings(s.ip_addresses) and not s.dns_names and not s.ip_addresses:
+        problems.append(("kafkasec_cert_dns_names", "kafkasec_cert_dns_names and kafkasec_cert_ip_addresses are both "
+                                                    "empty: a certificate needs at least one SAN, since Kafka's "
+                                                    "clients check the host name against the SANs"))
+    validity, renewal = _int(s.validity_days), _int(s.renewal_days)
+    if validity is None or renewal is None or validity <= 0 or not 0 <= renewal < validity:
+        problems.append(("kafkasec_cert_validity_days", "kafkasec_cert_validity_days (%s) must be positive and "
+                                                        "kafkasec_cert_renewal_days (%s) between 0 and it"
+                         % (s.validity_days, s.renewal_days)))
+    try:
+        s.key_spec.validate()
+    except PkiError as exc:
+        problems.append(("kafkasec_cert_key_type", "kafkasec_cert_key_type/size/curve: %s" % exc))
+    problems += _store_problems("keystore", s.keystore_type, s.keystore_password)
+    if s.truststore:
+        problems += _store_problems("truststore", s.truststore_type, s.truststore_password)
+        problems += _extra_certificate_problems(s.truststore_extra_certificates)
+    if not isinstance(s.pki_dir, str) or not os.path.isabs(s.pki_dir) or not os.path.dirname(s.pki_dir.rstrip("/")):
+        problems.append(("kafkasec_pki_dir", "kafkasec_pki_dir must be an absolute path below an existing directory, "
+                                             "not %r" % (s.pki_dir,)))
+    return problems
+
+
+def host_problems(s: HostPki, is_dir: Callable[[str], bool] = os.path.isdir) -> List[Problem]:
+    """input_problems, then what the host must already have (the parent of the PKI directory)."""
+    problems = input_problems(s)
+    if not any(variable == "kafkasec_pki_dir" for variable, _message in problems):
+        parent = os.path.dirname(s.pki_dir.rstrip("/"))
+        if not is_dir(parent):
+            problems.append(("kafkasec_pki_dir", "kafkasec_pki_dir is %s, but its parent %s is not a directory on the "
+                                                 "host; create it (the Kafka installation) or set kafkasec_pki_dir for "
+                                                 "this host" % (s.pki_dir, parent)))
+    return problems
+
+
+# ----------------------------------------------------------------------------- writes
+
+@dataclass(frozen=True)
+class FileWrite:
+    """A file of the host's PKI: the content to write (None: keep it) and the mode it must have."""
+
+    path: str
+    data: Optional[bytes]
+    mode: str
+
+
+@dataclass
+class StepOutcome:
+    writes: List[FileWrite] = field(default_factory=list)
+    result: Dict[str, Any] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
+    changed_parts: List[str] = field(default_factory=list)
+
+
+def store_password(given: Optional[str], path: str, store_type: str,
+                   generate: Callable[[], str] = lambda: random_secrets.token_urlsafe(GENERATED_PASSWORD_LENGTH)[
+                       :GENERATED_PASSWORD_LENGTH]) -> "tuple[Optional[str], Optional[bytes]]":
+    """The store's password and the password file's new content (None: keep the file as it is).
+
+    A PEM store has none; a password from the inventory wins; otherwise the one kept on the host
+    in `path` (0600), generated on the first run.
+    """
+    if store_type == "pem":
+        return None, None
+    if given is not None:
+        return str(given), None
+    data = read_optional(path, "password file %s" % path)
+    kept = data.decode("utf-8").strip() if data is not None else ""
+    if kept:
+        return kept, None
+    password = generate()
+    return password, (password + "\n").encode("utf-8")
+
+
+def _passwords(s: HostPki, outcome: StepOutcome) -> Dict[str, Optional[str]]:
+    passwords: Dict[str, Optional[str]] = {}
+    stores = [("keystore", s.keystore_type, s.keystore_password, s.keystore_password_file)]
+    if s.truststore:
+        stores.append(("truststore", s.truststore_type, s.truststore_password, s.truststore_password_file))
+    for kind, store_type, given, path in stores:
+        password, data = store_password(given, path, store_type)
+        passwords[kind] = password
+        if data is not None:
+            outcome.writes.append(FileWrite(path, data, "0600"))
+            outcome.changed_parts.append("%s password generated" % kind)
+        elif given is None and store_type != "pem":
+            outcome.writes.append(FileWrite(path, None, "0600"))
+    return passwords
+
+
+def request(s: HostPki, pki_dir_exists: bool) -> StepOutcome:
+    """The host's key (kept or new) and CSR, and its store passwords; call after host_problems."""
+    outcome = StepOutcome()
+    csr = ensure_key_and_csr(CsrRequest(
+        privatekey_path=s.privatekey_path, privatekey_passphrase=s.privatekey_passphrase, key_spec=s.key_spec,
+        regenerate_key=s.regenerate_key, common_name=s.common_name, subject=s.subject,
+        dns_names=list(s.dns_names), ip_addresses=list(s.ip_addresses), certificate_path=s.certificate_path),
+        check_parent=pki_dir_exists)
+    outcome.writes.append(FileWrite(s.privatekey_path, csr.key_pem, "0600"))
+    if csr.key_pem is not None:
+        outcome.changed_parts.append("key %s" % csr.reason)
+    if pki_dir_exists:
+        _passwords(s, outcome)
+    outcome.result = dict(csr.result)
+    return outcome
+
+
+def _differs(path: str, data: bytes) -> bool:
+    return read_optional(path, path) != data
+
+
+def _add_store(outcome: StepOutcome, kind: str, path: str, store: StoreOutcome, mode: str) -> bool:
+    outcome.writes.append(FileWrite(path, store.data, mode))
+    outcome.warnings += store.warnings
+    if store.data is not None:
+        outcome.changed_parts.append(kind)
+    return store.data is not None
+
+
+def install(s: HostPki, signed: Optional[Mapping[str, Any]], ca_chain: Sequence[str],
+            key_available: bool = True) -> StepOutcome:
+    """Certificate, CA chain, keystore and truststore from the CA's answer for this host.
+
+    `signed`: this host's entry of the sign batch (None when signing did not run, e.g. a run limited
+    by tags: the files on the host are used as they are). `ca_chain`: the CA certificates (PEM) the
+    truststore holds, before kafkasec_truststore_extra_certificates. `key_available` is False only
+    in check mode before the first run (the key would be made by the request step).
+    """
+    if signed and signed.get("failed"):
+        raise PkiError(str(signed.get("msg") or "the CA refused this host's request"))
+    outcome = StepOutcome()
+    passwords = _passwords(s, outcome)
+    fullchain: Optional[bytes] = None
+    if signed:
+        fullchain = str(signed["fullchain"]).encode("ascii")
+        chain = str(signed["chain"]).encode("ascii")
+        for path, data, part in ((s.certificate_path, fullchain, "certificate"), (s.ca_chain_path, chain, "CA chain")):
+            new = _differs(path, data)
+            outcome.writes.append(FileWrite(path, data if new else None, "0644"))
+            if new:
+                outcome.changed_parts.append(part)
+    else:
+        fullchain = read_optional(s.certificate_path, "kafkasec_cert_certificate_path %s" % s.certificate_path)
+    certs = load_certificates(fullchain, "certificate of %s" % s.host) if fullchain else []
+    keystore_changed = True
+    if key_available and certs:
+        key_data = read_optional(s.privatekey_path, "kafkasec_cert_privatekey_path")
+        if key_data is None:
+            raise PkiError("kafkasec_cert_privatekey_path %s does not exist: run the request step (the certificates "
+                           "role) first" % s.privatekey_path)
+        key = load_private_key(key_data, s.privatekey_passphrase, "kafkasec_cert_privatekey_path %s"
+                               % s.privatekey_path, trusted=True)
+        store = keystore_outcome(s.keystore_type, s.keystore_path, passwords["keystore"],
+                                 s.keystore_on_password_mismatch, key, certs, s.keystore_alias,
+                                 "kafkasec_cert_privatekey_path %s" % s.privatekey_path,
+                                 "kafkasec_cert_certificate_path %s" % s.certificate_path)
+        keystore_changed = _add_store(outcome, "keystore", s.keystore_path, store, "0600")
+    elif certs or not key_available:
+        outcome.changed_parts.append("keystore")  # check mode before the first run: it would be written
+    else:
+        raise PkiError("%s has no certificate yet (kafkasec_cert_certificate_path %s): run the signing step (the "
+                       "certificates role without --tags, or --tags sign)" % (s.host, s.certificate_path))
+    truststore_changed, truststore_fingerprints = False, []
+    if s.truststore:
+        trusted = []
+        for index, pem in enumerate(list(ca_chain) + list(s.truststore_extra_certificates)):
+            trusted += load_certificates(pem, "CA certificate %d" % index)
+        if not ca_chain:
+            existing = read_optional(s.ca_chain_path, "kafkasec_cert_ca_chain_path")
+            trusted = (load_certificates(existing, "kafkasec_cert_ca_chain_path %s" % s.ca_chain_path)
+                       if existing else []) + trusted
+        store = truststore_outcome(s.truststore_type, s.truststore_path, passwords.get("truststore"),
+                                   s.truststore_on_password_mismatch, trusted, s.truststore_alias_prefix)
+        truststore_changed = _add_store(outcome, "truststore", s.truststore_path, store,
+                                        "0600" if s.truststore_type != "pem" else "0644")
+        truststore_fingerprints = store.result["fingerprints"]
+    certificate = dict(signed) if signed else _certificate_facts(certs)
+    outcome.result = contract(s, passwords, certificate=certificate,
+                              certificate_changed=bool(signed and signed.get("changed")),
+                              keystore_changed=keystore_changed, truststore_changed=truststore_changed,
+                              truststore_fingerprints=truststore_fingerprints)
+    return outcome
+
+
+def _certificate_facts(certs: Sequence[Any]) -> Dict[str, Any]:
+    if not certs:
+        return {}
+    return dict(fingerprint_sha256=certificate_fingerprint(certs[0]), serial=certs[0].serial_number,
+                not_after=iso(certs[0].not_valid_after_utc), reason="kept")
+
+
+def facts(s: HostPki) -> StepOutcome:
+    """The contract from what the host holds (nothing rewritten but a missing password file)."""
+    outcome = StepOutcome()
+    passwords = _passwords(s, outcome)
+    data = read_optional(s.certificate_path, "kafkasec_cert_certificate_path %s" % s.certificate_path)
+    certs: List[Any] = []
+    if data:
+        try:
+            certs = load_certificates(data, "kafkasec_cert_certificate_path %s" % s.certificate_path)
+        except PkiError:
+            certs = []
+    outcome.result = contract(s, passwords, certificate=_certificate_facts(certs), certificate_changed=False,
+                              keystore_changed=False, truststore_changed=False, truststore_fingerprints=[])
+    return outcome
+
+
+def contract(s: HostPki, passwords: Mapping[str, Optional[str]], *, certificate: Mapping[str, Any],
+             certificate_changed: bool, keystore_changed: bool, truststore_changed: bool,
+             truststore_fingerprints: Sequence[str]) -> Dict[str, Any]:
+    """The PKI contract: one fact per host (``kafkasec_pki``) that every consumer role reads.
+
+    Paths and types of the key, certificate, chain and stores; the certificate's names and identity;
+    what this run changed; the store passwords, named in ``secret_fields`` (consumers use no_log).
+    The store settings Kafka, ZooKeeper and Connect write come from it through the
+    ``kafkasec.tls.store_settings`` filter (the PEM/JKS password rule).
+    """
+    truststore = s.truststore
+    return dict(
+        pki_dir=s.pki_dir,
+        common_name=s.common_name,
+        dns_names=list(s.dns_names),
+        ip_addresses=list(s.ip_addresses),
+        privatekey_path=s.privatekey_path,
+        certificate_path=s.certificate_path,
+        ca_chain_path=s.ca_chain_path,
+        keystore_path=s.keystore_path,
+        keystore_type=s.keystore_type,
+        keystore_alias=s.keystore_alias,
+        keystore_password=passwords.get("keystore"),
+        keystore_changed=keystore_changed,
+        truststore_path=s.truststore_path if truststore else None,
+        truststore_type=s.truststore_type if truststore else None,
+        truststore_password=passwords.get("truststore") if truststore else None,
+        truststore_changed=truststore_changed,
+        truststore_fingerprints=list(truststore_fingerprints),
+        certificate_changed=certificate_changed,
+        fingerprint_sha256=certificate.get("fingerprint_sha256", ""),
+        not_after=certificate.get("not_after", ""),
+        serial=certificate.get("serial"),
+        sign_reason=certificate.get("reason", ""),
+        secret_fields=list(SECRET_FIELDS),
+    )
+
+
+# The module options that say what the CA may sign for the host, as the sign module's request fields.
+SIGN_REQUEST_FIELDS = (("dns_names", "allowed_dns_names"), ("ip_addresses", "allowed_ip_addresses"),
+                       ("validity_days", "validity_days"), ("renewal_days", "renewal_days"))
+
+
+def sign_request(args: Mapping[str, Any], result: Mapping[str, Any]) -> Optional[Dict[str, Any]]:
+    """This host's entry of the CA's batch: the CSR and current certificate from the host's result,
+    the allow-lists and lifetime from the task's arguments as the controller templated them (the
+    inventory), never from what the host reports, so a host cannot ask for another host's names.
+    None when the request step produced no CSR (it failed)."""
+    if result.get("failed") or not result.get("csr"):
+        return None
+    entry: Dict[str, Any] = dict(host=str(args["host"]), csr=result["csr"],
+                                 current_certificate=result.get("current_certificate") or None,
+                                 allowed_common_names=[str(args["common_name"])],
+                                 force=bool(args.get("force_renew", False)))
+    for option, request_field in SIGN_REQUEST_FIELDS:
+        if args.get(option) is not None:
+            value = args[option]
+            # Extra vars and templating give strings: the CA gets the types its options have.
+            entry[request_field] = [str(item) for item in value] if isinstance(value, (list, tuple)) else int(value)
+    entry.setdefault("allowed_dns_names", [])
+    entry.setdefault("allowed_ip_addresses", [])
+    return entry

@@ -1,0 +1,357 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r'''
+module: host_pki
+short_description: A host's key, CSR, certificate, keystore and truststore in two calls
+version_added: 0.3.0
+description:
+  - What the M(kafkasec.tls.certificate_request), M(kafkasec.tls.store_password), M(kafkasec.tls.keystore) and
+    M(kafkasec.tls.truststore) modules do one by one, as two calls per host around one signing call on the CA host
+    (M(kafkasec.tls.sign) with O(kafkasec.tls.sign#module:requests)). The kafkasec.tls.certificates role uses it.
+  - O(step=request) checks every input first (names, lifetime, store passwords, the PKI directory's parent, the CA
+    group) and fails before anything is written, naming the host, the variable and the value. It then makes the
+    PKI directory (C(0750)), keeps or makes the host key (C(0600); it never leaves the host), builds the CSR, and
+    keeps or generates the store passwords on the host (C(0600)).
+  - O(step=install) writes the certificate and CA chain the CA returned (O(signed), O(ca_chain)), then the keystore
+    (key and full chain) and the truststore (the CA certificates and O(truststore_extra_certificates)). Stores are
+    compared by parsed content, not bytes.
+  - O(step=facts) only reads (it generates a missing store password file, as O(step=request) would).
+  - Every step returns the PKI contract, the fact the consumer roles read (register it as C(kafkasec_pki)). It holds
+    the store passwords (listed in RV(secret_fields)), so tasks that call this module with O(step=install) or
+    O(step=facts) set C(no_log=true).
+options:
+  step:
+    description: Which part of the host's PKI to do.
+    type: str
+    choices: [request, install, facts]
+    required: true
+  host:
+    description: The host's inventory name, used in messages.
+    type: str
+    required: true
+  pki_dir:
+    description: Directory of the host's PKI files; its parent must exist.
+    type: path
+    required: true
+  common_name:
+    description: CN of the host certificate.
+    type: str
+    required: true
+  subject:
+    description: Other subject attributes (O, OU, C, ...); not CN.
+    type: dict
+    default: {}
+  dns_names:
+    description: DNS SANs.
+    type: list
+    elements: str
+    default: []
+  ip_addresses:
+    description: IP SANs.
+    type: list
+    elements: str
+    default: []
+  force_renew:
+    description: Have the CA issue a new certificate even when the current one would be kept (RV(sign_request)).
+    type: bool
+    default: false
+  regenerate_key:
+    description: When to replace an existing key; C(if_mismatch) replaces a key of another type or size.
+    type: str
+    choices: [never, if_mismatch, always]
+    default: if_mismatch
+  privatekey_path:
+    description: The host key (PEM, C(0600)).
+    type: path
+    required: true
+  privatekey_passphrase:
+    description: Passphrase of the host key.
+    type: str
+  certificate_path:
+    description: The host certificate followed by its issuers (PEM, C(0644)).
+    type: path
+    required: true
+  ca_chain_path:
+    description: The CA chain (PEM, C(0644)).
+    type: path
+    required: true
+  validity_days:
+    description: Validity of a new certificate (checked here, used by the CA).
+    type: int
+    default: 365
+  renewal_days:
+    description: A certificate that ends within this many days is reissued (checked here, used by the CA).
+    type: int
+    default: 30
+  keystore_path:
+    description: The keystore.
+    type: path
+    required: true
+  keystore_type:
+    description: Type of the keystore.
+    type: str
+    choices: [pkcs12, pem, jks]
+    default: pkcs12
+  keystore_alias:
+    description: Alias of the key entry (not used for C(pem)).
+    type: str
+    default: kafka
+  keystore_password:
+    description: Keystore password; unset means the one kept in O(keystore_password_file). Not for C(pem).
+    type: str
+  keystore_password_file:
+    description: Where the host keeps a generated keystore password (C(0600)).
+    type: path
+    required: true
+  keystore_on_password_mismatch:
+    description: What to do when the existing keystore does not open with the password.
+    type: str
+    choices: [fail, overwrite]
+    default: fail
+  truststore:
+    description: Whether to write the truststore too.
+    type: bool
+    default: true
+  truststore_path:
+    description: The truststore; required with O(truststore).
+    type: path
+  truststore_type:
+    description: Type of the truststore.
+    type: str
+    choices: [pkcs12, pem, jks]
+    default: pkcs12
+  truststore_password:
+    description: Truststore password; unset means the one kept in O(truststore_password_file). Not for C(pem).
+    type: str
+  truststore_password_file:
+    description: Where the host keeps a generated truststore password (C(0600)); required with O(truststore).
+    type: path
+  truststore_on_password_mismatch:
+    description: What to do when the existing truststore does not open with the password.
+    type: str
+    choices: [fail, overwrite]
+    default: fail
+  truststore_alias_prefix:
+    description: Prefix of the truststore aliases (followed by a fingerprint).
+    type: str
+    default: kafkasec-ca
+  truststore_extra_certificates:
+    description: More CA certificates (PEM text) to trust, e.g. the next CA during a rotation.
+    type: list
+    elements: str
+    default: []
+  ca_hosts:
+    description: The hosts of inventory group C(kafka_ca); must be exactly one. Unset skips the check.
+    type: list
+    elements: str
+  ca_ready:
+    description: Whether the CA role has run for the CA host in this run (its file locations are known).
+    type: bool
+    default: true
+  signed:
+    description:
+      - O(step=install), this host's entry of the CA's batch result (RV(kafkasec.tls.sign#module:certificates)); unset
+        when signing did not run, and the files on the host are used as they are.
+    type: dict
+  ca_chain:
+    description: O(step=install), the CA certificates (PEM each) the truststore holds, e.g.
+      RV(kafkasec.tls.sign#module:ca_chain); unset means the host's O(ca_chain_path).
+    type: list
+    elements: str
+    default: []
+  owner:
+    description: Owner of the files and the directory (the Kafka service user).
+    type: str
+  group:
+    description: Group of the files and the directory.
+    type: str
+extends_documentation_fragment:
+  - kafkasec.tls.key
+  - kafkasec.tls.kafkasec
+notes:
+  - The modes are fixed by what each file is, not options - key, password files and stores C(0600) (a PEM truststore
+    C(0644)), certificates C(0644), the directory C(0750).
+author:
+  - kafkasec.tls developers (@kafkasec)
+'''
+
+EXAMPLES = r'''
+- name: Key and CSR on the host
+  kafkasec.tls.host_pki:
+    step: request
+    host: "{{ inventory_hostname }}"
+    pki_dir: /etc/kafka/pki
+    common_name: "{{ inventory_hostname }}"
+    dns_names: ["{{ inventory_hostname }}"]
+    privatekey_path: /etc/kafka/pki/host.key
+    certificate_path: /etc/kafka/pki/host.crt
+    ca_chain_path: /etc/kafka/pki/ca-chain.crt
+    keystore_path: /etc/kafka/pki/keystore.p12
+    keystore_password_file: /etc/kafka/pki/keystore.password
+    truststore_path: /etc/kafka/pki/truststore.p12
+    truststore_password_file: /etc/kafka/pki/truststore.password
+    owner: kafka
+    group: kafka
+  register: request
+'''
+
+RETURN = r'''
+csr:
+  description: O(step=request), the CSR (PEM) for the CA.
+  returned: step is request
+  type: str
+current_certificate:
+  description: O(step=request), the host's current certificate (PEM), or null.
+  returned: step is request
+  type: str
+key_reason:
+  description: O(step=request), why the key was kept or made (kept, missing, ...).
+  returned: step is request
+  type: str
+sign_request:
+  description:
+    - O(step=request), this host's entry for O(kafkasec.tls.sign#module:requests) - the CSR and current certificate
+      from the host, the allow-lists (O(dns_names), O(ip_addresses), O(common_name)) and lifetime from the task's
+      arguments as the controller templated them (the action plugin adds it), never from what the host reports.
+  returned: step is request
+  type: dict
+changed_parts:
+  description: What this call wrote (key, certificate, CA chain, keystore, truststore, passwords).
+  returned: always
+  type: list
+  elements: str
+keystore_path:
+  description: The keystore (the contract; the other contract fields are named the same way).
+  returned: step is install or facts
+  type: str
+keystore_changed:
+  description: Whether this call rewrote the keystore (Kafka must reload or restart).
+  returned: step is install or facts
+  type: bool
+truststore_changed:
+  description: Whether this call rewrote the truststore.
+  returned: step is install or facts
+  type: bool
+fingerprint_sha256:
+  description: SHA-256 fingerprint of the host certificate.
+  returned: step is install or facts
+  type: str
+keystore_password:
+  description: The keystore password, a secret (null for C(pem)).
+  returned: step is install or facts
+  type: str
+truststore_password:
+  description: The truststore password, a secret (null for C(pem)).
+  returned: step is install or facts
+  type: str
+secret_fields:
+  description: The names of the contract's secret fields.
+  returned: step is install or facts
+  type: list
+  elements: str
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import (
+    EXPECTED_ERRORS,
+    KEY_SPEC_OPTIONS,
+    require_cryptography,
+    write,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import host as host_pki
+
+
+def _settle_directory(module: AnsibleModule, path: str) -> bool:
+    """Make the PKI directory (0750) when it is missing; settle its owner, group and mode."""
+    changed = False
+    if not os.path.isdir(path):
+        if module.check_mode:
+            return True
+        os.mkdir(path, 0o750)
+        changed = True
+    return write(module, path, None, '0750', changed)
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec=dict(
+            step=dict(type='str', choices=['request', 'install', 'facts'], required=True),
+            host=dict(type='str', required=True),
+            pki_dir=dict(type='path', required=True),
+            common_name=dict(type='str', required=True),
+            subject=dict(type='dict', default={}),
+            dns_names=dict(type='list', elements='str', default=[]),
+            ip_addresses=dict(type='list', elements='str', default=[]),
+            force_renew=dict(type='bool', default=False),
+            regenerate_key=dict(type='str', choices=['never', 'if_mismatch', 'always'], default='if_mismatch'),
+            privatekey_path=dict(type='path', required=True),
+            privatekey_passphrase=dict(type='str', no_log=True),
+            certificate_path=dict(type='path', required=True),
+            ca_chain_path=dict(type='path', required=True),
+            validity_days=dict(type='int', default=365),
+            renewal_days=dict(type='int', default=30),
+            keystore_path=dict(type='path', required=True),
+            keystore_type=dict(type='str', choices=['pkcs12', 'pem', 'jks'], default='pkcs12'),
+            keystore_alias=dict(type='str', default='kafka'),
+            keystore_password=dict(type='str', no_log=True),
+            keystore_password_file=dict(type='path', required=True, no_log=False),
+            keystore_on_password_mismatch=dict(type='str', choices=['fail', 'overwrite'], default='fail', no_log=False),
+            truststore=dict(type='bool', default=True),
+            truststore_path=dict(type='path'),
+            truststore_type=dict(type='str', choices=['pkcs12', 'pem', 'jks'], default='pkcs12'),
+            truststore_password=dict(type='str', no_log=True),
+            truststore_password_file=dict(type='path', no_log=False),
+            truststore_on_password_mismatch=dict(type='str', choices=['fail', 'overwrite'], default='fail',
+                                                 no_log=False),
+            truststore_alias_prefix=dict(type='str', default='kafkasec-ca'),
+            truststore_extra_certificates=dict(type='list', elements='str', default=[]),
+            ca_hosts=dict(type='list', elements='str'),
+            ca_ready=dict(type='bool', default=True),
+            signed=dict(type='dict'),
+            ca_chain=dict(type='list', elements='str', default=[]),
+            owner=dict(type='str'),
+            group=dict(type='str'),
+            **KEY_SPEC_OPTIONS
+        ),
+        required_if=[('truststore', True, ('truststore_path', 'truststore_password_file'))],
+        supports_check_mode=True,
+    )
+    require_cryptography(module)
+    params = module.params
+    settings = host_pki.HostPki.from_params(params)
+    problems = host_pki.host_problems(settings)
+    if problems:
+        module.fail_json(msg=problems_message(settings.host, problems),
+                         problems=[dict(variable=v, message=m) for v, m in problems])
+    changed = False
+    try:
+        if params['step'] == 'request':
+            changed = _settle_directory(module, settings.pki_dir)
+            outcome = host_pki.request(settings, pki_dir_exists=os.path.isdir(settings.pki_dir))
+        elif params['step'] == 'install':
+            key_available = not module.check_mode or os.path.exists(settings.privatekey_path)
+            outcome = host_pki.install(settings, params['signed'], params['ca_chain'], key_available)
+        else:
+            outcome = host_pki.facts(settings)
+        for item in outcome.writes:
+            if item.data is None and not os.path.exists(item.path):
+                continue  # check mode: the file a real run writes first is not there
+            changed = write(module, item.path, item.data, item.mode, False) or changed
+    except EXPECTED_ERRORS as exc:
+        module.fail_json(msg='%s: %s' % (settings.host, exc))
+    for warning in outcome.warnings:
+        module.warn('%s: %s' % (settings.host, warning))
+    module.exit_json(changed=changed, changed_parts=outcome.changed_parts, **outcome.result)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,215 @@
+# -*- coding: utf-8 -*-
+# Copyright: kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""plugins/module_utils/pki/host.py and the CA's batch (pki/sign.py sign_batch), without Ansible:
+the input checks as a table, then request -> sign_batch -> install on a temporary directory, read
+back with openssl/keytool-independent parsing (cryptography) and compared with what the CA signed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Dict
+
+import pytest
+from cryptography.hazmat.primitives.serialization import pkcs12
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import host as H
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import KeySpec, PkiError
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.sign import sign_batch
+
+from pki_helpers import cert_pem, make_ca, make_leaf, new_key
+
+EC = KeySpec("ec", 3072, "P-256")  # EC keys keep the test fast; RSA is covered by test_pki_modules
+
+
+def settings(root: Path, host: str = "kafka-1.lab.test", **overrides: Any) -> H.HostPki:
+    pki = root / host / "pki"
+    values: Dict[str, Any] = dict(
+        host=host, pki_dir=str(pki), common_name=host, dns_names=[host], ip_addresses=[], key_spec=EC,
+        privatekey_path=str(pki / "host.key"), certificate_path=str(pki / "host.crt"),
+        ca_chain_path=str(pki / "ca-chain.crt"), keystore_path=str(pki / "keystore.p12"),
+        keystore_password_file=str(pki / "keystore.password"), truststore_path=str(pki / "truststore.p12"),
+        truststore_password_file=str(pki / "truststore.password"), ca_hosts=["ca.lab.test"])
+    values.update(overrides)
+    return H.HostPki(**values)
+
+
+# --------------------------------------------------------------------------------- the checks
+
+GOOD = dict(host="kafka-1", pki_dir="/opt/kafka/pki", common_name="kafka-1", dns_names=["kafka-1.lab.test"],
+            ip_addresses=["127.0.1.1"], ca_hosts=["ca"])
+PEM = cert_pem(make_ca("extra CA").cert)
+
+PROBLEM_CASES = [
+    # (case, overrides, variable named, words the message holds)
+    ("two CA hosts", dict(ca_hosts=["ca-1", "ca-2"]), "kafka_ca", "exactly one host"),
+    ("no CA group", dict(ca_hosts=[]), "kafka_ca", "exactly one host"),
+    ("CA role did not run", dict(ca_ready=False), "kafka_ca", "--limit 'kafka_ca:kafka-1'"),
+    ("empty common name", dict(common_name=""), "kafkasec_cert_common_name", "non-empty"),
+    ("IP in the DNS names", dict(dns_names=["10.0.0.1"]), "kafkasec_cert_dns_names", "kafkasec_cert_ip_addresses"),
+    ("bad DNS label", dict(dns_names=["kafka_1.lab"]), "kafkasec_cert_dns_names", "not a valid DNS name"),
+    ("DNS names not a list", dict(dns_names="kafka-1"), "kafkasec_cert_dns_names", "list of strings"),
+    ("bad IP", dict(ip_addresses=["10.0.0.300"]), "kafkasec_cert_ip_addresses", "not a valid"),
+    ("host name as IP", dict(ip_addresses=["kafka-1"]), "kafkasec_cert_ip_addresses", "kafkasec_cert_dns_names"),
+    ("no SAN", dict(dns_names=[], ip_addresses=[]), "kafkasec_cert_dns_names", "at least one SAN"),
+    ("renewal after validity", dict(validity_days=30, renewal_days=30), "kafkasec_cert_validity_days", "between 0"),
+    ("zero validity", dict(validity_days=0), "kafkasec_cert_validity_days", "positive"),
+    ("PEM keystore with password", dict(keystore_type="pem", keystore_password="secret-1"),
+     "kafkasec_keystore_password", "unset for kafkasec_keystore_type pem"),
+    ("short keystore password", dict(keystore_password="abc"), "kafkasec_keystore_password", "at least 6"),
+    ("short truststore password", dict(truststore_password="abc"), "kafkasec_truststore_password", "at least 6"),
+    ("unknown store type", dict(truststore_type="bks"), "kafkasec_truststore_type", "one of"),
+    ("extra CA is a file name", dict(truststore_extra_certificates=["/etc/ca.pem"]),
+     "kafkasec_truststore_extra_certificates", "not a file name"),
+    ("extra CA truncated", dict(truststore_extra_certificates=[PEM.split("-----END")[0]]),
+     "kafkasec_truststore_extra_certificates", "truncated"),
+    ("relative PKI directory", dict(pki_dir="pki"), "kafkasec_pki_dir", "absolute"),
+    ("PKI directory is /", dict(pki_dir="/"), "kafkasec_pki_dir", "absolute"),
+    ("bad key size", dict(key_spec=KeySpec("rsa", 1024, "P-256")), "kafkasec_cert_key_type", "1024"),
+]
+
+
+@pytest.mark.parametrize("case,overrides,variable,words", PROBLEM_CASES, ids=[c[0] for c in PROBLEM_CASES])
+def test_each_bad_input_is_one_problem_naming_its_variable(case, overrides, variable, words) -> None:
+    problems = H.input_problems(H.HostPki(**dict(GOOD, **overrides)))
+    assert [v for v, _m in problems] == [variable], (case, problems)
+    message = problems_message("kafka-1", problems)
+    assert message.startswith("kafka-1: ") and variable in message and words in message, message
+
+
+def test_good_input_has_no_problem_and_truststore_checks_follow_the_switch() -> None:
+    assert H.input_problems(H.HostPki(**GOOD)) == []
+    assert H.input_problems(H.HostPki(**dict(GOOD, truststore=False, truststore_password="abc"))) == []
+    assert H.input_problems(H.HostPki(**dict(GOOD, truststore_extra_certificates=[PEM]))) == []
+
+
+def test_missing_parent_of_the_pki_directory_is_a_host_problem() -> None:
+    problems = H.host_problems(H.HostPki(**GOOD), is_dir=lambda path: path != "/opt/kafka")
+    assert problems == [("kafkasec_pki_dir", problems[0][1])] and "/opt/kafka is not a directory" in problems[0][1]
+    assert H.host_problems(H.HostPki(**GOOD), is_dir=lambda path: True) == []
+
+
+# ------------------------------------------------------------------------- what the CA may sign
+
+def test_sign_request_takes_names_from_the_task_arguments_never_from_the_host() -> None:
+    args = dict(host="kafka-1", common_name="kafka-1", dns_names=["kafka-1.lab.test"], ip_addresses=["127.0.1.1"],
+                validity_days="400", renewal_days="30", force_renew=False)
+    forged = dict(csr="CSR", current_certificate="", sign_request=dict(allowed_dns_names=["*"]),
+                  dns_names=["kafka-2.lab.test"])
+    entry = H.sign_request(args, forged)
+    assert entry == dict(host="kafka-1", csr="CSR", current_certificate=None, allowed_common_names=["kafka-1"],
+                         allowed_dns_names=["kafka-1.lab.test"], allowed_ip_addresses=["127.0.1.1"],
+                         validity_days=400, renewal_days=30, force=False)
+    assert H.sign_request(args, dict(failed=True, csr="CSR")) is None
+    assert H.sign_request(args, dict(csr="")) is None
+
+
+# ------------------------------------------------------------------ request -> sign -> install
+
+@pytest.fixture()
+def ca(tmp_path: Path) -> Dict[str, Any]:
+    issuer = make_ca("kafkasec test CA")
+    (tmp_path / "ca-files").mkdir()
+    key_path, cert_path = issuer.save(tmp_path / "ca-files")
+    return dict(issuer=issuer, params=dict(ca_certificate_path=str(cert_path),
+                                           ca_privatekey_path=str(key_path), ca_privatekey_passphrase=None,
+                                           ca_chain_path=None, csr="", validity_days=365, renewal_days=30,
+                                           allowed_dns_names=None, allowed_ip_addresses=None,
+                                           allowed_common_names=None, extended_key_usage=["serverAuth", "clientAuth"],
+                                           force=False))
+
+
+def apply(outcome: H.StepOutcome) -> None:
+    """What the module does with an outcome: write each new content with its mode."""
+    for item in outcome.writes:
+        if item.data is not None:
+            Path(item.path).write_bytes(item.data)
+            os.chmod(item.path, int(item.mode, 8))
+
+
+def roll(s: H.HostPki, ca_params: Dict[str, Any], **sign_overrides: Any) -> H.StepOutcome:
+    Path(s.pki_dir).mkdir(parents=True, exist_ok=True)
+    requested = H.request(s, pki_dir_exists=True)
+    apply(requested)
+    args = dict(host=s.host, common_name=s.common_name, dns_names=s.dns_names, ip_addresses=s.ip_addresses,
+                validity_days=s.validity_days, renewal_days=s.renewal_days)
+    entry = dict(H.sign_request(args, requested.result), **sign_overrides)
+    results, _warnings, _changed, chain = sign_batch(dict(ca_params, requests=[entry]))
+    installed = H.install(s, results[s.host], chain)
+    apply(installed)
+    return installed
+
+
+def test_first_run_writes_everything_and_the_second_nothing(tmp_path: Path, ca: Dict[str, Any]) -> None:
+    s = settings(tmp_path)
+    first = roll(s, ca["params"])
+    assert set(first.changed_parts) >= {"certificate", "CA chain", "keystore", "truststore"}
+    contract = first.result
+    assert contract["keystore_changed"] and contract["truststore_changed"] and contract["certificate_changed"]
+    password = contract["keystore_password"]
+    assert len(password) == H.GENERATED_PASSWORD_LENGTH
+    assert Path(s.keystore_password_file).read_text().strip() == password
+    key, cert, chain = pkcs12.load_key_and_certificates(Path(s.keystore_path).read_bytes(), password.encode())
+    assert cert.fingerprint(cert.signature_hash_algorithm).hex() and cert.issuer == ca["issuer"].cert.subject
+    assert [c.subject for c in chain] == [ca["issuer"].cert.subject]
+    trusted = pkcs12.load_pkcs12(Path(s.truststore_path).read_bytes(), contract["truststore_password"].encode())
+    assert [c.certificate for c in trusted.additional_certs] == [ca["issuer"].cert]
+    assert oct(os.stat(s.privatekey_path).st_mode & 0o777) == "0o600"
+    assert contract["secret_fields"] == ["keystore_password", "truststore_password"]
+
+    second = roll(s, ca["params"])
+    assert second.changed_parts == [] and all(item.data is None for item in second.writes)
+    assert not second.result["keystore_changed"] and not second.result["certificate_changed"]
+    assert second.result["fingerprint_sha256"] == contract["fingerprint_sha256"]
+    assert H.facts(s).result == dict(second.result, sign_reason="kept", truststore_fingerprints=[])
+
+
+def test_a_refused_request_fails_that_host_only(tmp_path: Path, ca: Dict[str, Any]) -> None:
+    good, bad = settings(tmp_path, "kafka-1.lab.test"), settings(tmp_path, "kafka-2.lab.test")
+    entries = []
+    for s in (good, bad):
+        Path(s.pki_dir).mkdir(parents=True)
+        requested = H.request(s, pki_dir_exists=True)
+        apply(requested)
+        entries.append(H.sign_request(dict(host=s.host, common_name=s.common_name, dns_names=s.dns_names,
+                                           ip_addresses=[]), requested.result))
+    entries[1]["allowed_dns_names"] = ["kafka-1.lab.test"]  # kafka-2's CSR asks for a name it may not have
+    results, _w, changed, _chain = sign_batch(dict(ca["params"], requests=entries))
+    assert changed and "fullchain" in results[good.host]
+    assert results[bad.host]["failed"] and "kafka-2.lab.test" in results[bad.host]["msg"]
+    with pytest.raises(PkiError, match="allow-lists"):
+        H.install(bad, results[bad.host], [])
+
+
+def test_install_without_signing_uses_the_files_and_extra_cas_join_the_truststore(tmp_path: Path,
+                                                                                  ca: Dict[str, Any]) -> None:
+    s = settings(tmp_path)
+    roll(s, ca["params"])
+    extra = make_ca("next CA")
+    s2 = settings(tmp_path, truststore_extra_certificates=[extra.pem])
+    outcome = H.install(s2, None, [])
+    assert outcome.changed_parts == ["truststore"] and outcome.result["truststore_changed"]
+    assert len(outcome.result["truststore_fingerprints"]) == 2
+    assert not outcome.result["keystore_changed"]
+
+
+def test_install_refuses_a_host_without_a_certificate(tmp_path: Path) -> None:
+    s = settings(tmp_path)
+    Path(s.pki_dir).mkdir(parents=True)
+    apply(H.request(s, pki_dir_exists=True))
+    with pytest.raises(PkiError, match="no certificate yet"):
+        H.install(s, None, [])
+
+
+def test_check_mode_before_the_first_run_plans_without_a_key(tmp_path: Path, ca: Dict[str, Any]) -> None:
+    s = settings(tmp_path)
+    requested = H.request(s, pki_dir_exists=False)
+    assert requested.result["csr"].startswith("-----BEGIN CERTIFICATE REQUEST-----")
+    assert not Path(s.pki_dir).exists()
+    other = new_key("ec256")
+    leaf = make_leaf(ca["issuer"], other, s.host, [s.host])
+    signed = dict(fullchain=cert_pem(leaf, ca["issuer"].cert), chain=ca["issuer"].pem, changed=True)
+    outcome = H.install(s, signed, [ca["issuer"].pem], key_available=False)
+    assert "keystore" in outcome.changed_parts and outcome.result["keystore_changed"]
