@@ -35,7 +35,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.sasl import (
     sasl_options,
     user_options,
 )
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import ScramError, parse_users
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     PropertiesError,
     escape_key,
@@ -48,6 +48,8 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import (
     node_facts,
     parse_listeners,
     quorum_leader,
+    restart_plan,
+    restart_plan_message,
     roll_order,
 )
 
@@ -211,6 +213,15 @@ def kafka_quorum_leader(states):
     return quorum_leader(list(states or []))
 
 
+def kafka_restart_plan(hosts, queries, zookeeper_controller_id=None, force=False, check_mode=False):
+    """Order, strategy (rolling or together) and the hosts to restart (module_utils/kafka/roll.py), with the
+    message the order step prints."""
+    plan = restart_plan(list(hosts or []), dict(queries or {}), zookeeper_controller_id=zookeeper_controller_id,
+                        force=bool(force))
+    plan["message"] = restart_plan_message(plan, bool(check_mode))
+    return plan
+
+
 def kafka_roll_order(hosts, controllers=(), leader=None):
     """Broker-only nodes, then controllers, the active controller last."""
     return roll_order(list(hosts or []), list(controllers or []), leader or None)
@@ -244,26 +255,6 @@ def jaas_sasl(mechanism, username, password, users=None, jaas_file=False, variab
     except SaslError as exc:
         raise AnsibleFilterError(str(exc))
     return jaas_config(module_name, "required", options, jaas_file=jaas_file)
-
-
-def scram_user_problems(users, variable="users", login_mechanisms=None):
-    """``[]`` when every entry of ``users`` is a SCRAM credential Kafka accepts, else the problems.
-
-    Messages name the entry, the user and ``variable`` (never a password). ``login_mechanisms``
-    (a list): the mechanisms the SASL_SSL listener enables, where ``update_password: when_changed``
-    checks each present user's password by a login; a user of another mechanism is a problem.
-    """
-    try:
-        parsed = parse_users(users, variable)
-    except ScramError as exc:
-        return [str(exc)]
-    if login_mechanisms is None:
-        return []
-    enabled = list(login_mechanisms)
-    return ["%s: user %s uses %s, which the SASL_SSL listener does not enable (%s); its password is checked by a "
-            "SCRAM login there (update_password when_changed): enable the mechanism, or use on_create"
-            % (variable, user.name, user.mechanism, ", ".join(enabled) if enabled else "the listener is off")
-            for user in parsed if user.state == "present" and user.mechanism not in enabled]
 
 
 def bootstrap_tls_problems(servers, broker_hosts, hostvars, variable="bootstrap_servers"):
@@ -320,6 +311,7 @@ class FilterModule(object):
             "kafka_node_facts": kafka_node_facts,
             "kafka_quorum_leader": kafka_quorum_leader,
             "kafka_roll_order": kafka_roll_order,
+            "kafka_restart_plan": kafka_restart_plan,
             "sasl_login_module": sasl_login_module,
             "jaas_users": jaas_users,
             "jaas_sasl": jaas_sasl,

@@ -56,6 +56,19 @@ options:
       - In ZooKeeper mode, the broker's SASL digest password for ZooKeeper; only whether it is set
         and not empty is checked here (the JAAS file that carries it is written by the role).
     type: str
+  scram_users:
+    description:
+      - The SCRAM users the role keeps (C(kafkasec_broker_scram_users)); O(step=plan) checks each entry (name,
+        mechanism, password, iterations) and, with O(scram_update_password=when_changed), that the SASL_SSL
+        listener enables its mechanism. The passwords are secrets and never appear in messages.
+    type: list
+    elements: raw
+    default: []
+  scram_update_password:
+    description: How M(kafkasec.tls.scram_users) treats existing users' passwords (C(when_changed) logs in with them).
+    type: str
+    choices: [when_changed, on_create]
+    default: when_changed
   ca_hosts:
     description:
       - The hosts of inventory group C(kafka_ca); O(step=plan) checks that there is exactly one.
@@ -239,6 +252,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan imp
 )
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 
 
 class _BrokerConfigModule(AnsibleModule):
@@ -258,6 +272,8 @@ def main():
             settings=dict(type="dict", required=True),
             sasl_plain_users=dict(type="dict", default={}, no_log=True),
             zookeeper_sasl_password=dict(type="str", no_log=True),
+            scram_users=dict(type="list", elements="raw", default=[], no_log=True),
+            scram_update_password=dict(type="str", choices=["when_changed", "on_create"], default="when_changed"),
             ca_hosts=dict(type="list", elements="str"),
             quorum_hosts=dict(type="list", elements="str", default=[]),
             run_hosts=dict(type="list", elements="str", default=[]),
@@ -309,6 +325,11 @@ def main():
                                   run_hosts=params["run_hosts"], store_paths=params["store_paths"],
                                   pki_dir=params["pki_dir"], commands=params["commands"],
                                   is_dir=os.path.isdir)
+        if params["scram_users"]:
+            login = ((list(settings.sasl_mechanisms) if settings.sasl_enabled else [])
+                     if params["scram_update_password"] == "when_changed" else None)
+            problems += [("kafkasec_broker_scram_users", problem) for problem in
+                         scram_user_problems(params["scram_users"], "kafkasec_broker_scram_users", login_mechanisms=login)]
         if params["migration_check"]:
             problems += migration_problems(plan, settings, pending.get("reasons", []))
     result["plan"] = {key: value for key, value in plan.as_dict().items() if key != "problems"}

@@ -148,6 +148,27 @@ def parse_users(users: object, variable: str = "users") -> List[ScramUser]:
     return parsed
 
 
+def scram_user_problems(users, variable="users", login_mechanisms=None):
+    """``[]`` when every entry of ``users`` is a SCRAM credential Kafka accepts, else the problems.
+
+    Messages name the entry, the user and ``variable`` (never a password). ``login_mechanisms``
+    (a list): the mechanisms the SASL_SSL listener enables, where ``update_password: when_changed``
+    checks each present user's password by a login; a user of another mechanism is a problem.
+    """
+    try:
+        parsed = parse_users(users, variable)
+    except ScramError as exc:
+        return [str(exc)]
+    if login_mechanisms is None:
+        return []
+    enabled = list(login_mechanisms)
+    return ["%s: user %s uses %s, which the SASL_SSL listener does not enable (%s); its password is checked by a "
+            "SCRAM login there (update_password when_changed): enable the mechanism, or use on_create"
+            % (variable, user.name, user.mechanism, ", ".join(enabled) if enabled else "the listener is off")
+            for user in parsed if user.state == "present" and user.mechanism not in enabled]
+
+
+
 def plan(wanted: Sequence[ScramUser], existing: Mapping[str, Mapping[str, int]],
          password_current: Callable[[ScramUser], bool], update_password: str = "when_changed") -> List[ScramAction]:
     """What to change so that the cluster has ``wanted``.
