@@ -20,33 +20,16 @@ description:
   - Reports produced and consumed counts, delivery and end-to-end latencies. Fails, with the client's own error
     messages (for example a failed TLS handshake or an authorization error), when a step fails or not every
     message comes back within O(timeout), unless O(fail_on_error=false).
+  - With an authorizer, the principal of O(cert_path) needs WRITE, READ and DESCRIBE on O(topic) (and CREATE,
+    when the module creates it).
   - C(changed) is true only when the topic was created.
+extends_documentation_fragment:
+  - kafkasec.tls.kafka_client
 options:
-  bootstrap_servers:
-    description:
-      - Brokers to bootstrap from, as C(host:port) of their TLS listener.
-      - Host names, not addresses - librdkafka checks the broker's host name against the certificate's DNS
-        SANs only and does not verify IP SANs. The brokers' advertised listeners must be names as well.
-    type: list
-    elements: str
-    required: true
   topic:
     description: Topic for the round trip, created when missing and O(create_topic=true).
     type: str
     default: kafkasec-verify
-  ca_path:
-    description: CA certificate(s) the brokers' chains lead to (PEM).
-    type: path
-    required: true
-  cert_path:
-    description: Client certificate (PEM, leaf first). With an authorizer, its principal needs WRITE, READ and
-      DESCRIBE on O(topic) (and CREATE, when the module creates it).
-    type: path
-    required: true
-  key_path:
-    description: Private key of O(cert_path) (PEM).
-    type: path
-    required: true
   key_passphrase:
     description: Passphrase of O(key_path).
     type: str
@@ -197,6 +180,7 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_options import KAFKA_CLIENT_OPTIONS
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roundtrip import (
     RoundtripError, RoundtripRequest, confluent_kafka_problem, roundtrip)
 
@@ -204,11 +188,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roundtrip impor
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            bootstrap_servers=dict(type='list', elements='str', required=True),
             topic=dict(type='str', default='kafkasec-verify'),
-            ca_path=dict(type='path', required=True),
-            cert_path=dict(type='path', required=True),
-            key_path=dict(type='path', required=True),
             key_passphrase=dict(type='str', no_log=True),
             messages=dict(type='int', default=10),
             create_topic=dict(type='bool', default=True),
@@ -218,6 +198,7 @@ def main() -> None:
             group_id=dict(type='str', default='kafkasec-verify'),
             timeout=dict(type='float', default=60),
             fail_on_error=dict(type='bool', default=True),
+            **KAFKA_CLIENT_OPTIONS
         ),
         supports_check_mode=True,
     )

@@ -19,25 +19,11 @@ description:
   - Broker listeners only. A KRaft controller listener reads its stores at start-up (KAFKA-20583), so a node with the
     controller role still needs a restart for its controller listener; the broker role decides that.
   - Connects like M(kafkasec.tls.cluster_health) - from the node, to its own TLS listener, as the node.
+    O(bootstrap_servers) is the broker's own TLS listener and O(cert_path) the node's own certificate; with an
+    authorizer its principal needs ALTER_CONFIGS on the cluster.
+extends_documentation_fragment:
+  - kafkasec.tls.kafka_client
 options:
-  bootstrap_servers:
-    description: The broker's own TLS listener, as C(host:port) by host name.
-    type: list
-    elements: str
-    required: true
-  ca_path:
-    description: CA certificate(s) the broker's chain leads to (PEM).
-    type: path
-    required: true
-  cert_path:
-    description: Client certificate (PEM, leaf first) - the node's own. With an authorizer it needs ALTER_CONFIGS on
-      the cluster.
-    type: path
-    required: true
-  key_path:
-    description: Private key of O(cert_path) (PEM).
-    type: path
-    required: true
   node_id:
     description: The broker's C(node.id).
     type: int
@@ -93,6 +79,7 @@ keys:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_options import KAFKA_CLIENT_OPTIONS
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
     ClusterRequest, HealthError, confluent_kafka_problem, reload_listener_stores)
 
@@ -100,15 +87,12 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            bootstrap_servers=dict(type='list', elements='str', required=True),
-            ca_path=dict(type='path', required=True),
-            cert_path=dict(type='path', required=True),
-            key_path=dict(type='path', required=True),
             node_id=dict(type='int', required=True),
             listener=dict(type='str', default='SSL'),
             keystore_path=dict(type='path'),
             truststore_path=dict(type='path'),
             request_timeout=dict(type='float', default=30),
+            **KAFKA_CLIENT_OPTIONS
         ),
         required_one_of=[('keystore_path', 'truststore_path')],
         supports_check_mode=True,

@@ -12,8 +12,9 @@ version_added: 0.1.0
 description:
   - Keeps the SCRAM credentials (SCRAM-SHA-256, SCRAM-SHA-512) of O(users) in a KRaft cluster's metadata with
     DescribeUserScramCredentials and AlterUserScramCredentials (KIP-554), one request for all changes.
-  - Connects like M(kafkasec.tls.cluster_health) - from the node, to its own TLS listener, as the node (mTLS). With an
-    authorizer the node's principal needs ALTER and DESCRIBE on the cluster (a super user).
+  - Connects like M(kafkasec.tls.cluster_health) - from the node, to its own TLS listener, as the node (mTLS).
+    O(bootstrap_servers) is the node's own TLS (SSL, mTLS) listener and O(cert_path) the node's own certificate. With
+    an authorizer the node's principal needs ALTER and DESCRIBE on the cluster (a super user).
   - Every entry of O(users) is checked before the cluster is asked anything; an unknown mechanism (e.g. C(SCRAM-SHA-1))
     fails the task naming the entry, the user and O(variable).
   - Kafka keeps only a salted hash, so whether a password is unchanged cannot be read back. With
@@ -21,28 +22,14 @@ description:
     SCRAM login with the wanted password on the SASL_SSL listener (O(sasl_bootstrap_servers)); only a login that the
     broker refuses with an authentication failure updates it. If the listener does not answer, the task fails (it cannot
     tell). O(update_password=on_create) sets passwords of new credentials only.
+extends_documentation_fragment:
+  - kafkasec.tls.kafka_client
 options:
-  bootstrap_servers:
-    description: The node's own TLS (SSL, mTLS) listener, as C(host:port) by host name.
-    type: list
-    elements: str
-    required: true
-  ca_path:
-    description: CA certificate(s) the brokers' chains lead to (PEM); also verifies the SASL_SSL listener.
-    type: path
-    required: true
-  cert_path:
-    description: Client certificate (PEM, leaf first) - the node's own.
-    type: path
-    required: true
-  key_path:
-    description: Private key of O(cert_path) (PEM).
-    type: path
-    required: true
   sasl_bootstrap_servers:
     description:
       - The SASL_SSL listener, as C(host:port) by host name, where O(update_password=when_changed) tries each existing
         credential's password. Required with C(when_changed) when a user is C(present).
+      - Its certificate chain is verified with O(ca_path) as well.
     type: list
     elements: str
   users:
@@ -126,6 +113,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_options import KAFKA_CLIENT_OPTIONS
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import ClusterRequest, confluent_kafka_problem
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import SaslLogin, ScramError, ensure, parse_users
 
@@ -133,10 +121,6 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import Sa
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            bootstrap_servers=dict(type='list', elements='str', required=True),
-            ca_path=dict(type='path', required=True),
-            cert_path=dict(type='path', required=True),
-            key_path=dict(type='path', required=True),
             sasl_bootstrap_servers=dict(type='list', elements='str'),
             users=dict(type='list', elements='dict', required=True, no_log=False, options=dict(
                 name=dict(type='str', required=True),
@@ -148,6 +132,7 @@ def main() -> None:
             update_password=dict(type='str', choices=['when_changed', 'on_create'], default='when_changed'),
             variable=dict(type='str', default='users'),
             request_timeout=dict(type='float', default=30),
+            **KAFKA_CLIENT_OPTIONS
         ),
         supports_check_mode=True,
     )
