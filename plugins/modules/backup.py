@@ -47,6 +47,19 @@ options:
       - With O(state=restored), the set to restore, as RV(sets) lists it; default - the newest set that differs
         from the files as they are.
     type: str
+  properties_path:
+    description:
+      - With O(state=restored), the node's server.properties. When the restore changes files, a pending restart is
+        recorded next to it (C(<properties_path>.kafkasec-restart-pending), M(kafkasec.tls.pending_restart)'s record),
+        with the set as its reason; it is a whole-quorum restart (C(controller_switch)) when the restored file moves
+        the quorum's controller listener (plugins/module_utils/kafka/roll.py, restore_moves_quorum).
+    type: path
+  marker_owner:
+    description: Owner of the pending-restart record.
+    type: str
+  marker_group:
+    description: Group of the pending-restart record.
+    type: str
   missing_ok:
     description: With O(state=restored) and O(stamp), leave a node that has no such set as it is instead of
       failing (the run that took the set did not change that node).
@@ -81,6 +94,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+restart:
+  description: With O(properties_path), the pending restart recorded (reasons, controller_switch), or empty.
+  returned: success
+  type: dict
 stamp:
   description: The set taken or restored (for O(state=present) without change, the newest set).
   returned: success
@@ -107,9 +124,35 @@ msg:
   type: str
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, restore, snapshot
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import restore_moves_quorum
+
+
+def _properties(path: str) -> dict:
+    try:
+        with open(path, 'rb') as handle:
+            return dict(load(handle.read().decode('latin-1')))
+    except FileNotFoundError:
+        return {}
+
+
+def record_restart(module: AnsibleModule, properties_path: str, before: dict, outcome) -> dict:
+    """After a restore that changed files: the pending restart, whole-quorum when the quorum moves."""
+    reason = 'rollback to backup set %s: %s' % (outcome.stamp, ', '.join(os.path.basename(f) for f in outcome.files))
+    record = pending.merged(pending.read(pending.marker_path(properties_path)), [reason],
+                            restore_moves_quorum(before, _properties(properties_path)))
+    if not module.check_mode:
+        marker = pending.marker_path(properties_path)
+        pending.write(marker, record)
+        module.set_fs_attributes_if_different(module.load_file_common_arguments(dict(
+            path=marker, owner=module.params['marker_owner'], group=module.params['marker_group'], mode='0640')), True)
+    return record
 
 
 def main() -> None:
@@ -121,20 +164,28 @@ def main() -> None:
             keep=dict(type='int', default=5),
             stamp=dict(type='str'),
             missing_ok=dict(type='bool', default=False),
+            properties_path=dict(type='path'),
+            marker_owner=dict(type='str'),
+            marker_group=dict(type='str'),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    restart = {}
     try:
         if params['state'] == 'present':
             outcome = snapshot(params['paths'], params['backup_dir'], params['keep'], module.check_mode, params['stamp'])
         else:
+            before = _properties(params['properties_path']) if params['properties_path'] else {}
             outcome = restore(params['backup_dir'], module.check_mode, params['stamp'], params['paths'],
                               params['missing_ok'])
-    except (BackupError, OSError) as exc:
+            if params['properties_path'] and outcome.changed:
+                restart = record_restart(module, params['properties_path'], before, outcome)
+    except (BackupError, OSError, PropertiesError) as exc:
         module.fail_json(msg='%s (backup_dir %s)' % (exc, params['backup_dir']))
     module.exit_json(changed=outcome.changed, stamp=outcome.stamp, files=outcome.files, sets=outcome.sets,
-                     removed_sets=outcome.removed_sets, msg=outcome.message)
+                     removed_sets=outcome.removed_sets, msg=outcome.message,
+                     restart=restart)
 
 
 if __name__ == '__main__':

@@ -247,9 +247,9 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan imp
     migration_problems,
     host_problems,
     plan_node,
-    problems_message,
     settings_from,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems

@@ -301,7 +301,7 @@ def main() -> None:
             renewal_days=dict(type='int', default=30),
             keystore_path=dict(type='path', required=True),
             keystore_type=dict(type='str', choices=['pkcs12', 'pem', 'jks'], default='pkcs12'),
-            keystore_alias=dict(type='str', default='kafka'),
+            keystore_alias=dict(type='str', default='kafka', no_log=False),
             keystore_password=dict(type='str', no_log=True),
             keystore_password_file=dict(type='path', required=True, no_log=False),
             keystore_on_password_mismatch=dict(type='str', choices=['fail', 'overwrite'], default='fail', no_log=False),

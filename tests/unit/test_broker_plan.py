@@ -19,6 +19,7 @@ import sys
 import pytest
 import yaml
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import broker_plan as bp
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import load
@@ -347,8 +348,8 @@ def test_an_unset_listen_address_is_not_every_interface():
 def test_the_failure_message_names_host_variable_and_value_once():
     case = GOLDEN["combined-converged__defaults"]
     plan = plan_for(case, advertised_host="kafka-1-alias.lab.test")
-    message = bp.problems_message("kafka-1.lab.test", plan.problems)
+    message = problems_message("kafka-1.lab.test", plan.problems)
     assert message.startswith("kafka-1.lab.test: kafkasec_broker_advertised_host kafka-1-alias.lab.test is not among")
     assert message.count("kafkasec_broker_advertised_host") == 1
     # A message that does not name its variable gets it in front.
-    assert bp.problems_message("h", [("kafka_ca", "no CA host")]) == "h: kafka_ca: no CA host"
+    assert problems_message("h", [("kafka_ca", "no CA host")]) == "h: kafka_ca: no CA host"

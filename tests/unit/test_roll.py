@@ -12,6 +12,7 @@ import pytest
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.kafkasec.tls.plugins.filter.kafkasec import FilterModule
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import roll
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import (
     RollError, parse_listeners, quorum_leader, roll_order)
 
@@ -101,3 +102,67 @@ def test_node_facts_of_a_zookeeper_mode_broker():
 def test_node_facts_names_what_is_wrong(props, error):
     with pytest.raises(AnsibleFilterError, match=error):
         FILTERS['kafka_node_facts'](props)
+
+
+# ----------------------------------------------------------------- restart_plan: who, in which order, how
+
+def _query(node_id, controller, reasons=(), switch=False, leader=None, epoch=1):
+    state = None if leader is None else '{"leaderId": %d, "leaderEpoch": %d}' % (leader, epoch)
+    return dict(node=dict(node_id=node_id, is_controller=controller), quorum_state=state, reasons=list(reasons),
+                pending=dict(reasons=list(reasons), controller_switch=switch) if reasons else {})
+
+
+PLAN_CASES = [
+    # (case, queries by host, zookeeper controller id, force, order, leader, strategy, hosts)
+    ("nothing pending", {"c1": _query(1, True, leader=2), "c2": _query(2, True), "b3": _query(3, False)},
+     None, False, ["b3", "c1", "c2"], "c2", "rolling", []),
+    ("one broker pending", {"c1": _query(1, True, leader=2), "c2": _query(2, True), "b3": _query(3, False, ["stores"])},
+     None, False, ["b3", "c1", "c2"], "c2", "rolling", ["b3"]),
+    ("forced roll: everyone, leader last", {"c1": _query(1, True, leader=1), "c2": _query(2, True), "b3": _query(3, False)},
+     None, True, ["b3", "c2", "c1"], "c1", "rolling", ["b3", "c2", "c1"]),
+    ("newest epoch names the leader", {"c1": _query(1, True, leader=1, epoch=3), "c2": _query(2, True, leader=2, epoch=4)},
+     None, False, ["c1", "c2"], "c2", "rolling", []),
+    ("controller listener moves: every node together",
+     {"c1": _query(1, True, ["listeners"], switch=True, leader=1), "c2": _query(2, True), "b3": _query(3, False)},
+     None, False, ["b3", "c2", "c1"], "c1", "together", ["b3", "c2", "c1"]),
+    ("ZooKeeper mode: sorted by id, the reported controller last",
+     {"z3": _query(3, False, ["x"]), "z1": _query(1, False, ["x"]), "z2": _query(2, False, ["x"])},
+     2, False, ["z1", "z3", "z2"], "z2", "rolling", ["z1", "z3", "z2"]),
+    ("no quorum-state read: no leader", {"c1": _query(1, True, ["x"]), "c2": _query(2, True, ["x"])},
+     None, False, ["c1", "c2"], "", "rolling", ["c1", "c2"]),
+]
+
+
+@pytest.mark.parametrize("case,queries,zk_id,force,order,leader,strategy,hosts", PLAN_CASES,
+                         ids=[c[0] for c in PLAN_CASES])
+def test_restart_plan(case, queries, zk_id, force, order, leader, strategy, hosts):
+    plan = roll.restart_plan(list(queries), queries, zookeeper_controller_id=zk_id, force=force)
+    assert (plan["order"], plan["leader"], plan["strategy"], plan["hosts"]) == (order, leader, strategy, hosts), case
+    message = roll.restart_plan_message(plan)
+    assert message.startswith("Restart order (nodes without a pending restart are passed over): %s;"
+                              % " -> ".join(order))
+    for host in order:
+        assert ("%s: no restart needed" % host in message) == (host not in hosts), message
+
+
+RESTORE_CASES = [
+    # (case, before, after, whole quorum)
+    ("controller PLAINTEXT -> SSL back", {"process.roles": "controller", "controller.listener.names": "CONTROLLER",
+                                          "listener.security.protocol.map": "CONTROLLER:SSL"},
+     {"process.roles": "controller", "controller.listener.names": "CONTROLLER",
+      "listener.security.protocol.map": "CONTROLLER:PLAINTEXT"}, True),
+    ("broker-only node", {"process.roles": "broker", "controller.quorum.voters": "1@a:9094"},
+     {"process.roles": "broker", "controller.quorum.voters": "1@a:9093"}, False),
+    ("migration phase keeps both listeners", {"process.roles": "controller",
+                                              "controller.listener.names": "CONTROLLER,CONTROLLER_SSL"},
+     {"process.roles": "controller", "controller.listener.names": "CONTROLLER"}, False),
+    ("only TLS protocols changed", {"process.roles": "broker,controller", "ssl.enabled.protocols": "TLSv1.3"},
+     {"process.roles": "broker,controller", "ssl.enabled.protocols": "TLSv1.2,TLSv1.3"}, False),
+    ("a key the old file did not set", {"process.roles": "controller"},
+     {"process.roles": "controller", "controller.quorum.bootstrap.servers": "a:9093"}, True),
+]
+
+
+@pytest.mark.parametrize("case,before,after,switch", RESTORE_CASES, ids=[c[0] for c in RESTORE_CASES])
+def test_restore_moves_quorum(case, before, after, switch):
+    assert roll.restore_moves_quorum(before, after) is switch, case

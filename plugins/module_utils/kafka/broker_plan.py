@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
-from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem, problems_message  # noqa: F401 (re-exported)
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import STORE_EXTENSIONS
 
 PHASES = ("none", "add_tls", "move_internal", "drop_plaintext")
@@ -49,7 +49,6 @@ _FORWARD_SECRET_SUITE = re.compile(
 _WEAK_SUITE = re.compile(r"_(NULL|anon|RC4|EXPORT|DES|3DES)_")
 _PORT_AT_END = re.compile(r":[0-9]+(?=[ ]*(,|$))")
 _BIND_OF_LISTENER = re.compile(r"^[A-Za-z0-9_]+://(.*):[0-9]+$")
-
 
 
 def _split(value: Optional[str], sep: str = ",") -> List[str]:
@@ -559,5 +558,3 @@ def host_problems(plan: BrokerPlan, settings: BrokerSettings, *, ca_hosts: Optio
                 settings.controller_listener_name,
                 "to SSL or to port %s" % settings.controller_port, ", ".join(missing)))))
     return problems
-
-

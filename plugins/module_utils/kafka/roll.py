@@ -82,6 +82,92 @@ def roll_order(hosts: Sequence[str], controllers: Sequence[str] = (), leader: Op
     return brokers_only + voters + last
 
 
+FORCED_REASON = "forced roll (kafkasec_rolling_restart_force)"
+
+
+def restart_plan(hosts: Sequence[str], queries: Mapping[str, Mapping[str, Any]], *,
+                 zookeeper_controller_id: Any = None, force: bool = False) -> Dict[str, Any]:
+    """Who restarts, in which order, and how: the decision of the restart role's order step.
+
+    ``queries``: each host's ``kafkasec.tls.pending_restart`` result (node facts, quorum_state, reasons,
+    pending). ``zookeeper_controller_id``: the active controller a ZooKeeper-mode cluster reported,
+    or None when it was not asked (KRaft: the controllers' quorum-state files name the leader).
+
+    Returns order (every host: broker-only nodes, then controllers, the active controller last),
+    leader (its host, or ''), reasons by host, strategy and hosts:
+    - ``together`` when a node's pending restart moves the quorum's controller listener
+      (controller_switch): a quorum cannot mix protocols there, so every node stops (brokers first)
+      and all start together; hosts is then every node;
+    - ``rolling`` otherwise: hosts is the nodes with a reason, in order, one at a time behind gates.
+    """
+    known = [h for h in hosts if h in queries]
+    nodes = {h: dict(queries[h].get("node") or {}) for h in known}
+    if zookeeper_controller_id is not None:
+        ordered = sorted(known, key=lambda h: int(nodes[h].get("node_id", 0) or 0))
+        leader_id: Optional[int] = _int_or_none(zookeeper_controller_id)
+    else:
+        ordered = list(known)
+        leader_id = quorum_leader([queries[h].get("quorum_state") for h in ordered])
+    leader = next((h for h in ordered if leader_id is not None and _int_or_none(nodes[h].get("node_id")) == leader_id), "")
+    if zookeeper_controller_id is not None:
+        controllers = [leader] if leader else []
+    else:
+        controllers = [h for h in ordered if nodes[h].get("is_controller")]
+    order = roll_order(ordered, controllers, leader or None)
+    reasons = {h: list(queries[h].get("reasons") or []) + ([FORCED_REASON] if force else []) for h in order}
+    switching = [h for h in order if (queries[h].get("pending") or {}).get("controller_switch")]
+    strategy = "together" if switching else "rolling"
+    due = list(order) if switching else [h for h in order if reasons[h]]
+    return dict(order=order, leader=leader, reasons=reasons, strategy=strategy, hosts=due, switching=switching)
+
+
+def restart_plan_message(plan: Mapping[str, Any], check_mode: bool = False) -> str:
+    """What the order step prints: the order, the active controller, then each node's fate."""
+    fates = []
+    for host in plan["order"]:
+        reasons = plan["reasons"].get(host) or []
+        if plan["strategy"] == "together":
+            fates.append("%s: %s together with every node - %s" % (
+                host, "would restart" if check_mode else "restarting", "; ".join(reasons) or "the quorum switches"))
+        elif reasons:
+            fates.append("%s: %s - %s" % (host, "would restart" if check_mode else "restarting", "; ".join(reasons)))
+        else:
+            fates.append("%s: no restart needed" % host)
+    return "Restart order (nodes without a pending restart are passed over): %s; active controller: %s. %s." % (
+        " -> ".join(plan["order"]), plan["leader"] or "unknown (no quorum-state read)", "; ".join(fates))
+
+
+# The keys that place the quorum; a key a file does not set counts as empty.
+QUORUM_PLACEMENT_KEYS = ("controller.listener.names", "listener.security.protocol.map", "controller.quorum.voters",
+                         "controller.quorum.bootstrap.servers")
+
+
+def restore_moves_quorum(before: Mapping[str, str], after: Mapping[str, str]) -> bool:
+    """Whether putting back a node's server.properties (``before`` -> ``after``) moves the quorum's
+    controller listener, so that the restart cannot roll (every node restarts together).
+
+    Only a controller's file counts; a migration phase that lists the old and the new controller
+    listener (both sides open) still rolls.
+    """
+    if "controller" not in _split(after.get("process.roles", "")):
+        return False
+    if len(_split(before.get("controller.listener.names", ""))) > 1 or \
+            len(_split(after.get("controller.listener.names", ""))) > 1:
+        return False
+    return any(str(before.get(key, "")) != str(after.get(key, "")) for key in QUORUM_PLACEMENT_KEYS)
+
+
+def _split(value: Any) -> List[str]:
+    return [item.strip() for item in str(value or "").split(",") if item.strip()]
+
+
+def _int_or_none(value: Any) -> Optional[int]:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 _PROTOCOLS = ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL")
 
 

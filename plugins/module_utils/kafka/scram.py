@@ -168,7 +168,6 @@ def scram_user_problems(users, variable="users", login_mechanisms=None):
             for user in parsed if user.state == "present" and user.mechanism not in enabled]
 
 
-
 def plan(wanted: Sequence[ScramUser], existing: Mapping[str, Mapping[str, int]],
          password_current: Callable[[ScramUser], bool], update_password: str = "when_changed") -> List[ScramAction]:
     """What to change so that the cluster has ``wanted``.

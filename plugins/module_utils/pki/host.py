@@ -85,7 +85,7 @@ class HostPki:
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "HostPki":
-        names = {f for f in cls.__dataclass_fields__}  # pylint: disable=no-member
+        names = set(cls.__dataclass_fields__)  # pylint: disable=no-member
         values = {key: value for key, value in params.items() if key in names and value is not None}
         values["key_spec"] = KeySpec(params.get("key_type") or "rsa", params.get("key_size") or 3072,
                                      params.get("ec_curve") or "P-256")

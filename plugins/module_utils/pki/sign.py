@@ -176,4 +176,3 @@ def sign_batch(params: Mapping[str, Any]) -> Tuple[Dict[str, Dict[str, Any]], Li
         warnings += ["%s: %s" % (host, warning) for warning in outcome.warnings]
         changed = changed or outcome.changed
     return results, warnings, changed, [cert_pem(cert) for cert in ca.chain]
-
