@@ -21,14 +21,20 @@ description:
     (key and full chain) and the truststore (the CA certificates and O(truststore_extra_certificates)). Stores are
     compared by parsed content, not bytes.
   - O(step=facts) only reads (it generates a missing store password file, as O(step=request) would).
+  - O(step=truststore) is for a host that needs only a truststore (the kafkasec.tls.truststore role) - its checks,
+    the PKI directory, the truststore password and the truststore from O(ca_chain) and
+    O(truststore_extra_certificates); the key, certificate and keystore options are not used.
   - Every step returns the PKI contract, the fact the consumer roles read (register it as C(kafkasec_pki)). It holds
     the store passwords (listed in RV(secret_fields)), so tasks that call this module with O(step=install) or
     O(step=facts) set C(no_log=true).
 options:
   step:
-    description: Which part of the host's PKI to do.
+    description:
+      - Which part of the host's PKI to do.
+      - Every step but V(truststore) needs O(common_name), O(privatekey_path), O(certificate_path), O(ca_chain_path),
+        O(keystore_path) and O(keystore_password_file).
     type: str
-    choices: [request, install, facts]
+    choices: [request, install, facts, truststore]
     required: true
   host:
     description: The host's inventory name, used in messages.
@@ -41,7 +47,6 @@ options:
   common_name:
     description: CN of the host certificate.
     type: str
-    required: true
   subject:
     description: Other subject attributes (O, OU, C, ...); not CN.
     type: dict
@@ -68,18 +73,15 @@ options:
   privatekey_path:
     description: The host key (PEM, C(0600)).
     type: path
-    required: true
   privatekey_passphrase:
     description: Passphrase of the host key.
     type: str
   certificate_path:
     description: The host certificate followed by its issuers (PEM, C(0644)).
     type: path
-    required: true
   ca_chain_path:
     description: The CA chain (PEM, C(0644)).
     type: path
-    required: true
   validity_days:
     description: Validity of a new certificate (checked here, used by the CA).
     type: int
@@ -91,7 +93,6 @@ options:
   keystore_path:
     description: The keystore.
     type: path
-    required: true
   keystore_type:
     description: Type of the keystore.
     type: str
@@ -107,7 +108,6 @@ options:
   keystore_password_file:
     description: Where the host keeps a generated keystore password (C(0600)).
     type: path
-    required: true
   keystore_on_password_mismatch:
     description: What to do when the existing keystore does not open with the password.
     type: str
@@ -284,26 +284,26 @@ def _settle_directory(module: AnsibleModule, path: str) -> bool:
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
-            step=dict(type='str', choices=['request', 'install', 'facts'], required=True),
+            step=dict(type='str', choices=['request', 'install', 'facts', 'truststore'], required=True),
             host=dict(type='str', required=True),
             pki_dir=dict(type='path', required=True),
-            common_name=dict(type='str', required=True),
+            common_name=dict(type='str'),
             subject=dict(type='dict', default={}),
             dns_names=dict(type='list', elements='str', default=[]),
             ip_addresses=dict(type='list', elements='str', default=[]),
             force_renew=dict(type='bool', default=False),
             regenerate_key=dict(type='str', choices=['never', 'if_mismatch', 'always'], default='if_mismatch'),
-            privatekey_path=dict(type='path', required=True),
+            privatekey_path=dict(type='path'),
             privatekey_passphrase=dict(type='str', no_log=True),
-            certificate_path=dict(type='path', required=True),
-            ca_chain_path=dict(type='path', required=True),
+            certificate_path=dict(type='path'),
+            ca_chain_path=dict(type='path'),
             validity_days=dict(type='int', default=365),
             renewal_days=dict(type='int', default=30),
-            keystore_path=dict(type='path', required=True),
+            keystore_path=dict(type='path'),
             keystore_type=dict(type='str', choices=['pkcs12', 'pem', 'jks'], default='pkcs12'),
             keystore_alias=dict(type='str', default='kafka', no_log=False),
             keystore_password=dict(type='str', no_log=True),
-            keystore_password_file=dict(type='path', required=True, no_log=False),
+            keystore_password_file=dict(type='path', no_log=False),
             keystore_on_password_mismatch=dict(type='str', choices=['fail', 'overwrite'], default='fail', no_log=False),
             truststore=dict(type='bool', default=True),
             truststore_path=dict(type='path'),
@@ -322,13 +322,15 @@ def main() -> None:
             group=dict(type='str'),
             **KEY_SPEC_OPTIONS
         ),
-        required_if=[('truststore', True, ('truststore_path', 'truststore_password_file'))],
+        required_if=[('truststore', True, ('truststore_path', 'truststore_password_file'))]
+        + [('step', step, ('common_name', 'privatekey_path', 'certificate_path', 'ca_chain_path', 'keystore_path',
+                           'keystore_password_file')) for step in ('request', 'install', 'facts')],
         supports_check_mode=True,
     )
     require_cryptography(module)
     params = module.params
     settings = host_pki.HostPki.from_params(params)
-    problems = host_pki.host_problems(settings)
+    problems = host_pki.host_problems(settings, truststore_only=params['step'] == 'truststore')
     if problems:
         module.fail_json(msg=problems_message(settings.host, problems),
                          problems=[dict(variable=v, message=m) for v, m in problems])
@@ -340,6 +342,9 @@ def main() -> None:
         elif params['step'] == 'install':
             key_available = not module.check_mode or os.path.exists(settings.privatekey_path)
             outcome = host_pki.install(settings, params['signed'], params['ca_chain'], key_available)
+        elif params['step'] == 'truststore':
+            changed = _settle_directory(module, settings.pki_dir)
+            outcome = host_pki.truststore_only(settings, params['ca_chain'])
         else:
             outcome = host_pki.facts(settings)
         for item in outcome.writes:

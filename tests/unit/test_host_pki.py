@@ -213,3 +213,33 @@ def test_check_mode_before_the_first_run_plans_without_a_key(tmp_path: Path, ca:
     signed = dict(fullchain=cert_pem(leaf, ca["issuer"].cert), chain=ca["issuer"].pem, changed=True)
     outcome = H.install(s, signed, [ca["issuer"].pem], key_available=False)
     assert "keystore" in outcome.changed_parts and outcome.result["keystore_changed"]
+
+
+TRUSTSTORE_CASES = [
+    ("good", dict(), []),
+    ("no CA host", dict(ca_hosts=[]), ["kafka_ca"]),
+    ("short password", dict(truststore_password="abc"), ["kafkasec_truststore_password"]),
+    ("extra CA is a file name", dict(truststore_extra_certificates=["/etc/ca.pem"]),
+     ["kafkasec_truststore_extra_certificates"]),
+    ("relative directory", dict(pki_dir="pki"), ["kafkasec_pki_dir"]),
+    # A truststore-only host has no certificate: its names are not checked.
+    ("no names", dict(common_name="", dns_names=[]), []),
+]
+
+
+@pytest.mark.parametrize("case,overrides,variables", TRUSTSTORE_CASES, ids=[c[0] for c in TRUSTSTORE_CASES])
+def test_truststore_only_checks(case, overrides, variables) -> None:
+    problems = H.truststore_input_problems(H.HostPki(**dict(GOOD, **overrides)))
+    assert [v for v, _m in problems] == variables, (case, problems)
+
+
+def test_truststore_only_writes_the_truststore_and_its_password(tmp_path: Path) -> None:
+    issuer = make_ca("only CA")
+    s = settings(tmp_path)
+    Path(s.pki_dir).mkdir(parents=True)
+    first = H.truststore_only(s, [issuer.pem])
+    apply(first)
+    assert sorted(p.name for p in Path(s.pki_dir).iterdir()) == ["truststore.p12", "truststore.password"]
+    assert first.result["truststore_changed"] and first.result["secret_fields"] == ["truststore_password"]
+    again = H.truststore_only(s, [issuer.pem])
+    assert not again.result["truststore_changed"] and all(item.data is None for item in again.writes)

@@ -319,3 +319,39 @@ def test_example_inventory_and_tags(lab: Lab) -> None:
             for tag in found.split(',')}
     assert {'ca', 'certificates', 'csr', 'sign', 'keystore', 'truststore'} <= tags, run.output
     assert re.search(r'hosts \(1\):\s+\S+', run.output), run.output  # exactly one CA host
+
+
+# --- the truststore role on its own (a host without a certificate of its own) -----------------------
+
+TRUSTSTORE_ONLY_PLAYBOOK = '''
+- hosts: kafka_ca
+  gather_facts: false
+  roles: [kafkasec.tls.ca]
+- hosts: kafka_broker
+  gather_facts: false
+  roles: [kafkasec.tls.truststore]
+'''
+
+
+def test_truststore_role_alone_converges_and_refuses_bad_input(tmp_path: Path) -> None:
+    lab = Lab(tmp_path / 'truststore-only')
+    client = lab.add_broker(7)
+    playbook = lab.root / 'truststore.yml'
+    playbook.write_text(TRUSTSTORE_ONLY_PLAYBOOK)
+    first = lab.run(playbook=playbook)
+    assert first.rc == 0 and first.changed(client.name) > 0, first.describe()
+    files = sorted(p.name for p in client.pki_dir.iterdir())
+    assert files == ['truststore.p12', 'truststore.password'], files  # no key, no keystore
+    listing = keytool_list(client.file('truststore.p12'), store_password(client, 'truststore'))
+    assert listing.count('trustedCertEntry') == 1 and 'kafkasec lab CA' in listing, listing
+    second = lab.run(playbook=playbook)
+    assert second.rc == 0 and second.changed(client.name) == 0, second.describe()
+    # Bad input fails before anything changes, naming host and variable.
+    before = lab.snapshot()
+    inventory = lab.inventory()
+    inventory['all']['children']['kafka_broker']['hosts'][client.name]['kafkasec_truststore_extra_certificates'] = \
+        ['/etc/ssl/certs/ca.pem']
+    bad = lab.run(playbook=playbook, inventory=lab.write_inventory(inventory, 'bad.yml'))
+    assert bad.rc != 0 and bad.recap[client.name]['failed'] == 1, bad.describe()
+    assert '%s: kafkasec_truststore_extra_certificates item 0 is not a PEM certificate' % client.name in bad.output
+    assert lab.snapshot() == before

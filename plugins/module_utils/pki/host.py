@@ -54,9 +54,9 @@ class HostPki:
 
     host: str
     pki_dir: str
-    common_name: Any
-    dns_names: Any
-    ip_addresses: Any
+    common_name: Any = ""
+    dns_names: Any = ()
+    ip_addresses: Any = ()
     subject: Dict[str, str] = field(default_factory=dict)
     key_spec: KeySpec = KeySpec("rsa", 3072, "P-256")
     regenerate_key: str = "if_mismatch"
@@ -143,8 +143,7 @@ def _extra_certificate_problems(extra: Any) -> List[Problem]:
     return problems
 
 
-def input_problems(s: HostPki) -> List[Problem]:
-    """Every check of the host's PKI inputs that needs no host: names the variable and the value."""
+def _ca_problems(s: HostPki) -> List[Problem]:
     problems: List[Problem] = []
     if s.ca_hosts is not None and len(s.ca_hosts) != 1:
         problems.append(("kafka_ca", "inventory group kafka_ca must exist and hold exactly one host, the CA host that "
@@ -153,6 +152,25 @@ def input_problems(s: HostPki) -> List[Problem]:
         problems.append(("kafka_ca", "the CA files are unknown: the kafkasec.tls.ca role (play on group kafka_ca) did "
                                      "not run in this ansible-playbook run. Run playbooks/pki.yml; with --limit, "
                                      "include the CA host (--limit 'kafka_ca:%s')" % s.host))
+    return problems
+
+
+def _pki_dir_problems(s: HostPki) -> List[Problem]:
+    if not isinstance(s.pki_dir, str) or not os.path.isabs(s.pki_dir) or not os.path.dirname(s.pki_dir.rstrip("/")):
+        return [("kafkasec_pki_dir", "kafkasec_pki_dir must be an absolute path below an existing directory, "
+                                     "not %r" % (s.pki_dir,))]
+    return []
+
+
+def truststore_input_problems(s: HostPki) -> List[Problem]:
+    """The checks of a truststore-only host (the truststore role): CA group, store, extra CAs, directory."""
+    return (_ca_problems(s) + _store_problems("truststore", s.truststore_type, s.truststore_password)
+            + _extra_certificate_problems(s.truststore_extra_certificates) + _pki_dir_problems(s))
+
+
+def input_problems(s: HostPki) -> List[Problem]:
+    """Every check of the host's PKI inputs that needs no host: names the variable and the value."""
+    problems = _ca_problems(s)
     if not isinstance(s.common_name, str) or not s.common_name.strip():
         problems.append(("kafkasec_cert_common_name", "kafkasec_cert_common_name must be a non-empty string, not %r"
                          % (s.common_name,)))
@@ -193,15 +211,14 @@ def input_problems(s: HostPki) -> List[Problem]:
     if s.truststore:
         problems += _store_problems("truststore", s.truststore_type, s.truststore_password)
         problems += _extra_certificate_problems(s.truststore_extra_certificates)
-    if not isinstance(s.pki_dir, str) or not os.path.isabs(s.pki_dir) or not os.path.dirname(s.pki_dir.rstrip("/")):
-        problems.append(("kafkasec_pki_dir", "kafkasec_pki_dir must be an absolute path below an existing directory, "
-                                             "not %r" % (s.pki_dir,)))
-    return problems
+    return problems + _pki_dir_problems(s)
 
 
-def host_problems(s: HostPki, is_dir: Callable[[str], bool] = os.path.isdir) -> List[Problem]:
-    """input_problems, then what the host must already have (the parent of the PKI directory)."""
-    problems = input_problems(s)
+def host_problems(s: HostPki, is_dir: Callable[[str], bool] = os.path.isdir,
+                  truststore_only: bool = False) -> List[Problem]:
+    """input_problems (truststore_input_problems for a truststore-only host), then what the host must
+    already have (the parent of the PKI directory)."""
+    problems = truststore_input_problems(s) if truststore_only else input_problems(s)
     if not any(variable == "kafkasec_pki_dir" for variable, _message in problems):
         parent = os.path.dirname(s.pki_dir.rstrip("/"))
         if not is_dir(parent):
@@ -357,6 +374,24 @@ def install(s: HostPki, signed: Optional[Mapping[str, Any]], ca_chain: Sequence[
                               certificate_changed=bool(signed and signed.get("changed")),
                               keystore_changed=keystore_changed, truststore_changed=truststore_changed,
                               truststore_fingerprints=truststore_fingerprints)
+    return outcome
+
+
+def truststore_only(s: HostPki, ca_chain: Sequence[str]) -> StepOutcome:
+    """A host that needs only a truststore (the truststore role): its password and the truststore."""
+    outcome = StepOutcome()
+    stores_only = HostPki(**dict(s.__dict__, keystore_type="pem"))  # no keystore password for this host
+    passwords = _passwords(stores_only, outcome)
+    trusted: List[Any] = []
+    for index, pem in enumerate(list(ca_chain) + list(s.truststore_extra_certificates)):
+        trusted += load_certificates(pem, "CA certificate %d" % index)
+    store = truststore_outcome(s.truststore_type, s.truststore_path, passwords.get("truststore"),
+                               s.truststore_on_password_mismatch, trusted, s.truststore_alias_prefix)
+    changed = _add_store(outcome, "truststore", s.truststore_path, store,
+                         "0600" if s.truststore_type != "pem" else "0644")
+    outcome.result = dict(pki_dir=s.pki_dir, truststore_path=s.truststore_path, truststore_type=s.truststore_type,
+                          truststore_password=passwords.get("truststore"), truststore_changed=changed,
+                          truststore_fingerprints=store.result["fingerprints"], secret_fields=["truststore_password"])
     return outcome
 
 
