@@ -186,7 +186,10 @@ def test_connect_refuses_a_plaintext_bootstrap_port(lab: Lab) -> None:
     assert ("%s: kafkasec_connect_bootstrap_servers: kafka-1.lab.test:9092 is broker kafka-1.lab.test's PLAINTEXT port"
             % WORKER) in run.output, run.describe()
     assert "kafka-2.lab.test:9094 is broker kafka-2.lab.test's controller listener" in run.output, run.describe()
-    assert 'elsewhere' not in run.output.split('TASK [kafkasec.tls.connect : Check that the bootstrap servers are TLS listeners]')[1].split('TASK')[0]
+    assert "kafkasec_connect_bootstrap_servers: PLAINTEXT://other.example.com:9093" in run.output, run.describe()
+    # One plan call per worker in the validation play; it names only the wrong endpoints.
+    plan_task = run.output.split('TASK [kafkasec.tls.connect : Plan the worker and check its inputs (read-only)]')[1]
+    assert 'elsewhere' not in plan_task.split('TASK')[0]
     assert snapshot_diff(before, lab.snapshot()) == []
 
 

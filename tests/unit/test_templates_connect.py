@@ -1,125 +1,208 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""templates/connect and templates/client, rendered by ansible-playbook, merged into files by the
-kafkasec.tls.properties module as the roles do, and read back by java.util.Properties (PropsDump)."""
+"""roles/connect/templates and templates/client, rendered by ansible-playbook as the roles render them.
+
+The worker's block (roles/connect/templates/worker-tls.properties.j2) only lays out what the worker
+planner and the store settings give it. Rendered for the golden cases recorded from the Jinja it replaced
+(tests/unit/golden/connect/worker_golden.json) and merged as kafkasec.tls.connect_config merges it, it
+must give every key and value the old YAML block gave, and the worker's file must come out byte for
+byte as the old role wrote it (first run and second run); the JVM files too. The module itself runs
+through ansible-playbook for check mode, diff, masking, the pending-restart record and the file mode.
+The client templates are merged by kafkasec.tls.properties and read back by java.util.Properties.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import stat
 import subprocess
 
 from pathlib import Path
 from typing import Any, Dict
 
-from ansible_runner import run_module
+import pytest
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import block_to_changes
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import merge_bytes, to_java_string
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings
+
+from ansible_runner import REPO_ROOT, run_module
 from template_render import render
+from test_connect_plan import BROKER_DATA, GOLDEN, plan_for, role_vars
 from test_properties import java_load_text
 
-PREFIXES = ["", "producer.", "consumer.", "admin."]
+ROLE_TEMPLATES = REPO_ROOT / "roles" / "connect" / "templates"
+HEADER = "TLS (kafkasec.tls.connect; keys below are managed by Ansible)"
+RENDERED = sorted(name for name, case in GOLDEN.items() if case["render"])
 # Store passwords a vault may hold; they must reach the files exactly.
 KEYSTORE_PASSWORD = 'ks p"w\\;=#!:{{ not.jinja }}'
 TRUSTSTORE_PASSWORD = "ts=pw;\\\\ caf\u00e9"
 
 
-def worker_vars(**overrides: Any) -> Dict[str, Any]:
-    values = {
-        "kafkasec_connect__bootstrap_servers": ["kafka-1.lab.test:9093", "kafka-2.lab.test:9093"],
-        "kafkasec_connect__keystore_type": "pkcs12",
-        "kafkasec_connect__keystore_path": "/etc/kafka/pki/keystore.p12",
-        "kafkasec_connect__keystore_password": KEYSTORE_PASSWORD,
-        "kafkasec_connect__key_password": "",
-        "kafkasec_connect__truststore_type": "pkcs12",
-        "kafkasec_connect__truststore_path": "/etc/kafka/pki/truststore.p12",
-        "kafkasec_connect__truststore_password": TRUSTSTORE_PASSWORD,
-        "kafkasec_connect_ssl_enabled_protocols": ["TLSv1.3", "TLSv1.2"],
-        "kafkasec_connect_ssl_protocol": "TLSv1.3",
-        "kafkasec_connect__rest_listener": "https://connect-1.lab.test:8443",
-        "kafkasec_connect_rest_advertised_host": "connect-1.lab.test",
-        "kafkasec_connect_rest_port": 8443,
-        "kafkasec_connect_rest_client_auth": "required",
-        "kafkasec_connect_extra_properties": {},
-    }
-    values.update(overrides)
-    return values
-
-
-def expected_block(keystore_type="PKCS12", keystore_password=KEYSTORE_PASSWORD, key_password="",
-                   truststore_type="PKCS12", truststore_password=TRUSTSTORE_PASSWORD) -> Dict[str, str]:
+def template_vars(name: str) -> Dict[str, Any]:
+    """What the role's templates see for a golden case: the role variables, the plan, the stores."""
+    case = GOLDEN[name]
+    v = role_vars(case)
     return {
-        "ssl.keystore.type": keystore_type,
-        "ssl.keystore.location": "/etc/kafka/pki/keystore.p12",
-        "ssl.keystore.password": keystore_password,
-        "ssl.key.password": key_password,
-        "ssl.truststore.type": truststore_type,
-        "ssl.truststore.location": "/etc/kafka/pki/truststore.p12",
-        "ssl.truststore.password": truststore_password,
-        "ssl.enabled.protocols": "TLSv1.3,TLSv1.2",
-        "ssl.protocol": "TLSv1.3",
+        "kafkasec_connect__plan": plan_for(case).values,
+        "kafkasec_connect__stores": store_settings(v["kafkasec_pki"]),
+        "kafkasec_connect_jvm_args_file": "@TMP@/%s/connect-jvm-ssl.args" % name,
+        **{key: v[key] for key in ("kafkasec_connect_ssl_enabled_protocols", "kafkasec_connect_ssl_protocol",
+                                   "kafkasec_connect_rest_advertised_host", "kafkasec_connect_rest_port",
+                                   "kafkasec_connect_rest_client_auth", "kafkasec_connect_extra_properties",
+                                   "kafkasec_connect_kafka_opts_extra", "kafkasec_connect_jvm_stores")},
     }
 
 
-def expected_worker(**block: str) -> Dict[str, Any]:
-    ssl = expected_block(**block)
-    expected: Dict[str, Any] = {"bootstrap.servers": "kafka-1.lab.test:9093,kafka-2.lab.test:9093"}
-    for prefix in PREFIXES:
-        expected[prefix + "security.protocol"] = "SSL"
-        expected.update((prefix + key, value) for key, value in ssl.items())
-        expected[prefix + "ssl.endpoint.identification.algorithm"] = "https"
-    expected.update({
-        "listeners": "https://connect-1.lab.test:8443",
-        "rest.advertised.listener": "https",
-        "rest.advertised.host.name": "connect-1.lab.test",
-        "rest.advertised.port": 8443,
-        "listeners.https.ssl.client.auth": "required",
-    })
-    expected.update(("listeners.https." + key, value) for key, value in ssl.items())
-    return expected
+@pytest.fixture(scope="module")
+def rendered() -> Dict[str, Dict[str, str]]:
+    """Every golden case's templates in one ansible-playbook run (lookup template with template_vars)."""
+    names = {"worker": "worker-tls.properties.j2", "env": "kafka-opts.env.j2", "args": "jvm-ssl.args.j2"}
+    parts = []
+    for name in RENDERED:
+        jvm = template_vars(name)["kafkasec_connect_jvm_stores"]
+        for kind, template in names.items():
+            if kind == "worker" or jvm:
+                parts.append("%s: lookup('ansible.builtin.template', %s, template_vars=golden[%s])" % (
+                    json.dumps("%s/%s" % (name, kind)), json.dumps(str(ROLE_TEMPLATES / template)), json.dumps(name)))
+    result = run_module("ansible.builtin.debug", {"msg": "{{ {%s} }}" % ", ".join(parts)}, templated=True,
+                        play_vars={"golden": {name: template_vars(name) for name in RENDERED}})
+    assert not result.get("failed"), result.get("msg")
+    out: Dict[str, Dict[str, str]] = {}
+    for key, text in result["msg"].items():
+        name, kind = key.split("/")
+        out.setdefault(name, {})[kind] = text
+    return out
 
+
+@pytest.mark.parametrize("name", RENDERED)
+def test_worker_block_and_file_are_what_the_old_role_wrote(rendered, name):
+    case = GOLDEN[name]
+    first, second = case["runs"]["first"], case["runs"]["second"]
+    set_values, remove = block_to_changes(rendered[name]["worker"])
+    pairs = first["settings"]
+    assert list(set_values.items()) == [(k, to_java_string(v)) for k, v in pairs if v != ""]
+    assert remove == [k for k, v in pairs if v == ""]
+    # What kafkasec.tls.connect_config's merge does with it (merge_file -> merge_bytes), twice.
+    after, merged = merge_bytes(case["file_before"].encode("latin-1"), set_values, remove, header=HEADER)
+    assert after.decode("latin-1") == first["file_after"]
+    assert (merged.changed_keys, merged.added, merged.updated, merged.removed) == tuple(
+        first["merge"][key] for key in ("changed_keys", "added_keys", "updated_keys", "removed_keys"))
+    again, merged = merge_bytes(after, set_values, remove, header=HEADER)
+    assert again.decode("latin-1") == second["file_after"] == first["file_after"]
+    assert not merged.changed and second["merge"]["changed"] is False
+
+
+@pytest.mark.parametrize("name", [n for n in RENDERED if GOLDEN[n]["runs"]["first"]["env"]])
+def test_jvm_files_are_what_the_old_role_wrote(rendered, name):
+    first = GOLDEN[name]["runs"]["first"]
+    assert rendered[name]["env"] == first["env"]
+    assert rendered[name]["args"] == first["args"]
+
+
+def test_jvm_files_only_where_the_old_role_wrote_them(rendered):
+    assert sorted(n for n in RENDERED if "env" in rendered[n]) == sorted(
+        n for n in RENDERED if GOLDEN[n]["runs"]["first"]["env"])
+
+
+def test_worker_file_read_by_java(rendered, tmp_path):
+    case = GOLDEN["extra-properties"]
+    set_values, remove = block_to_changes(rendered["extra-properties"]["worker"])
+    after, _ = merge_bytes(case["file_before"].encode("latin-1"), set_values, remove, header=HEADER)
+    seen = java_load_text(tmp_path, after.decode("latin-1"))
+    assert seen["listeners.https.ssl.client.auth"] == "none"          # extra properties win
+    assert seen["key with=odd:chars"] == "v#1" and seen["config.providers"] == "file,env"
+    assert seen["producer.enable.idempotence"] == "true" and "group.id" not in seen
+    assert seen["ssl.keystore.password"] == case["vars"]["kafkasec_pki"]["keystore_password"]
+    assert "ssl.key.password" not in seen and "producer.ssl.key.password" not in seen
+
+
+# ----------------------------------------------------------------------- the module, through Ansible
+
+def module_args(name: str, path: Path, content: str, **extra: Any) -> Dict[str, Any]:
+    case = GOLDEN[name]
+    v = role_vars(case)
+    settings = dict(hostname=case["hostname"], bootstrap_servers=v["kafkasec_connect_bootstrap_servers"],
+                    rest_listen_host=v["kafkasec_connect_rest_listen_host"],
+                    rest_advertised_host=v["kafkasec_connect_rest_advertised_host"],
+                    rest_port=v["kafkasec_connect_rest_port"], env_file="/etc/kafka/connect-tls.env",
+                    jvm_args_file="/etc/kafka/connect-jvm-ssl.args", dns_names=[case["hostname"]],
+                    keystore_type=v["kafkasec_pki"]["keystore_type"],
+                    truststore_type=v["kafkasec_pki"]["truststore_type"])
+    return dict(path=str(path), settings=settings, brokers=BROKER_DATA, content=content, **extra)
+
+
+def test_module_apply_check_mode_diff_masked_then_for_real_with_the_pending_record(rendered, tmp_path):
+    name = "pkcs12-changed-stores"
+    case = GOLDEN[name]
+    secrets = [case["vars"]["kafkasec_pki"]["keystore_password"], case["vars"]["kafkasec_pki"]["truststore_password"]]
+    path = tmp_path / "connect-distributed.properties"
+    path.write_bytes(case["file_before"].encode("latin-1"))
+    os.chmod(path, 0o644)
+    args = module_args(name, path, rendered[name]["worker"], step="apply", header=HEADER, keystore_changed=True,
+                       truststore_changed=True, args_file_changed=True, env_file_changed=True,
+                       record_pending=True, mode="0640")
+    checked = run_module("kafkasec.tls.connect_config", args, check=True, diff=True)
+    assert checked["changed"] and not checked.get("failed"), checked
+    assert path.read_bytes() == case["file_before"].encode("latin-1")
+    assert not Path(pending_record.marker_path(str(path))).exists()
+    assert "ssl.keystore.password=********" in checked["diff"][0]["after"]
+    for secret in secrets:
+        assert secret not in json.dumps(checked)
+    first = run_module("kafkasec.tls.connect_config", args)
+    assert first["changed"] and not first.get("failed"), first
+    assert path.read_bytes().decode("latin-1") == case["runs"]["first"]["file_after"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert first["restart"] == {"reasons": case["runs"]["first"]["restart_reasons"], "needed": True, "recorded": True}
+    assert first["changed_keys"] == case["runs"]["first"]["merge"]["changed_keys"]
+    marker = Path(pending_record.marker_path(str(path)))
+    assert pending_record.read(str(marker))["reasons"] == case["runs"]["first"]["restart_reasons"]
+    assert stat.S_IMODE(marker.stat().st_mode) == 0o640
+    for secret in secrets:
+        assert secret not in json.dumps(first)
+    # A second run changes nothing; the record stays until the role's restart clears it.
+    again = run_module("kafkasec.tls.connect_config", dict(args, keystore_changed=False, truststore_changed=False,
+                                                            args_file_changed=False, env_file_changed=False))
+    assert again["changed"] is False, again
+    assert again["restart"]["reasons"] == case["runs"]["first"]["restart_reasons"]
+
+
+def test_module_plan_returns_the_plan_and_fails_naming_host_and_variable(tmp_path):
+    name = "pkcs12"
+    path = tmp_path / "connect-distributed.properties"
+    path.write_text(GOLDEN[name]["file_before"])
+    ok = run_module("kafkasec.tls.connect_config", module_args(name, path, ""))
+    assert not ok.get("failed") and ok["changed"] is False, ok
+    assert ok["plan"]["bootstrap_servers"] == GOLDEN[name]["derived"]["bootstrap_servers"]
+    assert ok["plan"]["rest_url"] == GOLDEN[name]["derived"]["rest_url"] and ok["pending"] == {}
+    args = module_args(name, tmp_path / "missing.properties", "")
+    args["settings"].update(bootstrap_servers="kafka-1.lab.test:9092,elsewhere:9092", rest_client_auth="want")
+    bad = run_module("kafkasec.tls.connect_config", args)
+    assert bad["failed"], bad
+    assert bad["msg"].startswith("pkcs12.connect.test: kafkasec_connect_bootstrap_servers: kafka-1.lab.test:9092 is "
+                                 "broker kafka-1.lab.test's PLAINTEXT port"), bad["msg"]
+    assert "kafkasec_connect_rest_client_auth (want) must be one of" in bad["msg"]
+    assert "kafkasec_connect_properties_path is %s" % (tmp_path / "missing.properties") in bad["msg"]
+    assert [p["variable"] for p in bad["problems"]] == ["kafkasec_connect_bootstrap_servers",
+                                                        "kafkasec_connect_rest_client_auth",
+                                                        "kafkasec_connect_properties_path"]
+    # Only the wrong endpoints are named (the invocation, which Ansible shows at -vvv only, has them all).
+    assert "elsewhere" not in json.dumps({k: v for k, v in bad.items() if k != "invocation"}) and bad["plan"] == {}
+
+
+# ----------------------------------------------------------------------------------- client templates
 
 def merge_like_the_role(path: Path, settings: Dict[str, Any]) -> Dict[str, Any]:
-    """kafkasec.tls.properties with set = non-empty values, remove = empty ones (roles/*/tasks)."""
+    """kafkasec.tls.properties with set = non-empty values, remove = empty ones (roles/client_bundle/tasks)."""
     return run_module("kafkasec.tls.properties", {
         "path": str(path), "create": True, "mode": "0600",
         "set": {k: v for k, v in settings.items() if v != ""},
         "remove": [k for k, v in settings.items() if v == ""],
     })
-
-
-def test_worker_template_pkcs12_merged_and_read_by_java(tmp_path):
-    rendered = render({"worker": ("connect/worker-ssl.yml.j2", True)}, worker_vars())["worker"]
-    assert rendered == expected_worker()
-    path = tmp_path / "connect-distributed.properties"
-    path.write_text("# a worker\nbootstrap.servers=kafka-1.lab.test:9092\ngroup.id=connect-cluster\n"
-                    "producer.ssl.key.password=stale\n", encoding="latin-1")
-    result = merge_like_the_role(path, rendered)
-    assert result["changed"] and not result.get("failed"), result
-    assert "producer.ssl.key.password" in result["removed_keys"]
-    seen = java_load_text(tmp_path, path.read_text(encoding="latin-1"))
-    wanted = {k: str(v) for k, v in rendered.items() if v != ""}
-    wanted["group.id"] = "connect-cluster"
-    assert seen == wanted
-    assert KEYSTORE_PASSWORD not in json.dumps(result) and TRUSTSTORE_PASSWORD not in json.dumps(result)
-    # The merge is idempotent: the same settings change nothing.
-    assert merge_like_the_role(path, rendered)["changed"] is False
-
-
-def test_worker_template_jks_pem_client_auth_and_extra_properties():
-    out = render({
-        "jks": ("connect/worker-ssl.yml.j2", True),
-    }, worker_vars(kafkasec_connect__keystore_type="jks", kafkasec_connect__key_password=KEYSTORE_PASSWORD,
-                   kafkasec_connect__truststore_type="jks", kafkasec_connect_rest_client_auth="requested",
-                   kafkasec_connect_extra_properties={"ssl.cipher.suites": "TLS_AES_256_GCM_SHA384",
-                                                      "listeners.https.ssl.client.auth": "none"}))
-    expected = expected_worker(keystore_type="JKS", key_password=KEYSTORE_PASSWORD, truststore_type="JKS")
-    expected["ssl.cipher.suites"] = "TLS_AES_256_GCM_SHA384"
-    expected["listeners.https.ssl.client.auth"] = "none"   # extra properties win
-    assert out["jks"] == expected
-    pem = render({"pem": ("connect/worker-ssl.yml.j2", True)},
-                 worker_vars(kafkasec_connect__keystore_type="pem", kafkasec_connect__keystore_password="",
-                             kafkasec_connect__truststore_type="pem", kafkasec_connect__truststore_password=""))["pem"]
-    assert pem == expected_worker(keystore_type="PEM", keystore_password="", truststore_type="PEM", truststore_password="")
 
 
 def client_vars(**overrides: Any) -> Dict[str, Any]:
@@ -171,16 +254,24 @@ def test_client_templates(tmp_path):
     assert empty["java"]["bootstrap.servers"] == "" and empty["rdkafka"]["bootstrap.servers"] == ""
 
 
+
 def test_kafka_opts_env_and_argfile_templates(tmp_path, jvm_ssl_dump):
     """KAFKA_OPTS as a shell reads the env file, plus the argument file it names: the JVM sees every
     javax.net.ssl property, the passwords only through the file."""
     argfile = tmp_path / "connect-jvm-ssl.args"
-    secrets = {"javax.net.ssl.trustStorePassword": 'trust "me" \\ #1', "javax.net.ssl.keyStorePassword": "key=;'pw' @x"}
-    opts = ["-Djavax.net.ssl.trustStore=/etc/kafka/pki/truststore.p12", "-Djavax.net.ssl.trustStoreType=PKCS12",
+    stores = store_settings(dict(keystore_type="pkcs12", keystore_path="/etc/kafka/pki/keystore.p12",
+                                 keystore_password="key=;'pw' @x", truststore_type="jks",
+                                 truststore_path="/etc/kafka/pki/truststore.jks",
+                                 truststore_password='trust "me" \\ #1'))
+    out = render({"env": (str(ROLE_TEMPLATES / "kafka-opts.env.j2"), False),
+                  "args": (str(ROLE_TEMPLATES / "jvm-ssl.args.j2"), False)},
+                 {"kafkasec_connect__stores": stores, "kafkasec_connect_jvm_args_file": str(argfile),
+                  "kafkasec_connect_kafka_opts_extra": ["-Xmx1g"]})
+    opts = ["-Djavax.net.ssl.trustStore=/etc/kafka/pki/truststore.jks", "-Djavax.net.ssl.trustStoreType=JKS",
             "-Djavax.net.ssl.keyStore=/etc/kafka/pki/keystore.p12", "-Djavax.net.ssl.keyStoreType=PKCS12",
-            "@%s" % argfile]
-    out = render({"env": ("connect/kafka-opts.env.j2", False), "args": ("connect/jvm-ssl.args.j2", False)},
-                 {"kafkasec_connect__kafka_opts": opts, "kafkasec_connect__jvm_secret_properties": secrets})
+            "@%s" % argfile, "-Xmx1g"]
+    secrets = {"javax.net.ssl.trustStorePassword": stores["truststore_password"],
+               "javax.net.ssl.keyStorePassword": stores["keystore_password"]}
     env_lines = [line for line in out["env"].splitlines() if line and not line.startswith("#")]
     assert env_lines == ['KAFKA_OPTS="%s"' % " ".join(opts)]
     for secret in secrets.values():
@@ -191,17 +282,19 @@ def test_kafka_opts_env_and_argfile_templates(tmp_path, jvm_ssl_dump):
                            input=out["env"], capture_output=True, text=True, check=True).stdout
     kafka_opts = shlex.split(shell)
     assert kafka_opts == opts
-    proc = subprocess.run(["java", "-cp", jvm_ssl_dump, *kafka_opts, "JvmSslDump", *secrets,
+    proc = subprocess.run(["java", "-cp", jvm_ssl_dump, *kafka_opts[:-1], "JvmSslDump", *secrets,
                            "javax.net.ssl.trustStore", "javax.net.ssl.keyStoreType"],
                           capture_output=True, text=True, timeout=300, check=True)
     assert json.loads(proc.stdout)["properties"] == dict(secrets, **{
-        "javax.net.ssl.trustStore": "/etc/kafka/pki/truststore.p12", "javax.net.ssl.keyStoreType": "PKCS12"})
+        "javax.net.ssl.trustStore": "/etc/kafka/pki/truststore.jks", "javax.net.ssl.keyStoreType": "PKCS12"})
 
 
 def test_kafka_opts_templates_refuse_what_they_cannot_write():
-    bad_env = render({"env": ("connect/kafka-opts.env.j2", False)},
-                     {"kafkasec_connect__kafka_opts": ["-Dx=$HOME/a b"]})
+    stores = store_settings(dict(keystore_path="/k.p12", keystore_password="caf\u00e9", truststore_path="/t.p12",
+                                 truststore_password="t"))
+    bad_env = render({"env": (str(ROLE_TEMPLATES / "kafka-opts.env.j2"), False)},
+                     {"kafkasec_connect__stores": stores, "kafkasec_connect_jvm_args_file": "/a",
+                      "kafkasec_connect_kafka_opts_extra": ["-Dx=$HOME/a b"]})
     assert bad_env["failed"] and "KAFKA_OPTS holds '$'" in bad_env["msg"]
-    bad_args = render({"args": ("connect/jvm-ssl.args.j2", False)},
-                      {"kafkasec_connect__jvm_secret_properties": {"javax.net.ssl.keyStorePassword": "caf\u00e9"}})
+    bad_args = render({"args": (str(ROLE_TEMPLATES / "jvm-ssl.args.j2"), False)}, {"kafkasec_connect__stores": stores})
     assert bad_args["failed"] and "-Djavax.net.ssl.keyStorePassword contains" in bad_args["msg"]
