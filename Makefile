@@ -19,7 +19,7 @@ help:
 	@echo "make demo   - build the three-broker lab, roll TLS out with ansible-playbook, prove it"
 	@echo "make test   - every test: unit, sanity, collection build (and Molecule scenarios)"
 	@echo "make bench  - the benchmarks (rollout vs a shell baseline, rerun, SSL vs PLAINTEXT, rolling restart)"
-	@echo "              on a lab of their own (instance 8), written to docs/benchmarks.md/.json/.png; ~15 min"
+	@echo "              on a lab of their own (instance 8), written to docs/benchmarks.md/.json/.png; ~25 min"
 	@echo "make unit | sanity | build | lab-test | molecule | clean"
 	@echo "make lab-up | lab-stop | lab-destroy  - the local Kafka lab (lab/labctl)"
 

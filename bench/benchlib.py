@@ -77,23 +77,33 @@ def recap_problems(recap: Mapping[str, Mapping[str, int]], want_changed_zero: bo
 
 
 _PERF = re.compile(
-    r"(?P<records>\d+) records sent, (?P<rps>[\d.]+) records/sec \((?P<mbps>[\d.]+) MB/sec\), "
+    r"(?P<records>\d+)(?P<steady> steady state)? records sent, (?P<rps>[\d.]+) records/sec \((?P<mbps>[\d.]+) MB/sec\), "
     r"(?P<avg>[\d.]+) ms avg latency, (?P<max>[\d.]+) ms max latency, (?P<p50>\d+) ms 50th, "
     r"(?P<p95>\d+) ms 95th, (?P<p99>\d+) ms 99th, (?P<p999>\d+) ms 99.9th")
 
 
 def parse_producer_performance(text: str) -> Dict[str, float]:
     """The final summary line of org.apache.kafka.tools.ProducerPerformance (the interim lines
-    printed while it runs have no percentiles, so the one with percentiles is the summary)."""
-    found = list(_PERF.finditer(text))
+    printed while it runs have no percentiles, so the one with percentiles is the summary).
+
+    With --warmup-records the tool prints a second summary for the steady state (the records after
+    the warm-up: connections made, JIT warm); its figures come back as steady_* keys."""
+    found = [m for m in _PERF.finditer(text) if not m.group("steady")]
     if not found:
         raise ValueError("no ProducerPerformance summary (records sent ... 99.9th) in the output")
-    m = found[-1]
-    return {"records": int(m.group("records")), "records_per_sec": float(m.group("rps")),
-            "mb_per_sec": float(m.group("mbps")), "avg_ms": float(m.group("avg")),
-            "max_ms": float(m.group("max")), "p50_ms": float(m.group("p50")),
-            "p95_ms": float(m.group("p95")), "p99_ms": float(m.group("p99")),
-            "p999_ms": float(m.group("p999"))}
+    result = _perf_figures(found[-1], "")
+    steady = [m for m in _PERF.finditer(text) if m.group("steady")]
+    if steady:
+        result.update(_perf_figures(steady[-1], "steady_"))
+    return result
+
+
+def _perf_figures(m: "re.Match[str]", prefix: str) -> Dict[str, float]:
+    return {prefix + "records": int(m.group("records")), prefix + "records_per_sec": float(m.group("rps")),
+            prefix + "mb_per_sec": float(m.group("mbps")), prefix + "avg_ms": float(m.group("avg")),
+            prefix + "max_ms": float(m.group("max")), prefix + "p50_ms": float(m.group("p50")),
+            prefix + "p95_ms": float(m.group("p95")), prefix + "p99_ms": float(m.group("p99")),
+            prefix + "p999_ms": float(m.group("p999"))}
 
 
 _RESTARTED = re.compile(r"(?P<host>[^\s\"]+) \(node (?P<node>\d+)\) restarted and passed .*? in (?P<s>[\d.]+) s\.")
@@ -484,6 +494,9 @@ def headline(results: Mapping[str, Any]) -> Dict[str, float]:
     if dp:
         h["ssl_vs_plaintext_throughput"] = dp["throughput_ratio"]
         h["ssl_vs_plaintext_p99"] = dp["p99_ratio"]
+        if "steady_p99_ratio" in dp:
+            h["ssl_vs_plaintext_steady_p99"] = dp["steady_p99_ratio"]
+            h["ssl_aes128_vs_plaintext_steady_p99"] = dp["aes128_steady_p99_ratio"]
     rr = results.get("rolling_restart")
     if rr:
         h["rolling_restart_vs_sum_of_node_restarts"] = rr["ratio"]
@@ -699,11 +712,22 @@ def render_markdown(results: Mapping[str, Any], png_name: Optional[str] = None) 
                       dp["negotiated"].get("protocol", "?"), dp["negotiated"].get("cipher", "?"),
                       dp["negotiated"].get("how", "")), "",
                   "Median (min-max) over %d runs per listener, alternating." % dp["rounds"], ""]
-        lines += _table(["listener", "records/s", "MB/s", "p99 ms (held rate)", "avg ms (held rate)"],
+        steady = "steady_p99_ms" in dp["ssl"]
+        listeners = [("PLAINTEXT :9092", "plaintext"), ("SSL :9093", "ssl")]
+        if "ssl_aes128" in dp:
+            listeners.append(("SSL :9093, client offers AES-128-GCM only", "ssl_aes128"))
+        lines += _table(["listener", "records/s", "MB/s", "p99 ms (held rate)", "avg ms (held rate)"]
+                        + (["steady-state p99 ms", "steady-state avg ms"] if steady else []),
                         [[name, fmt_stat(dp[key]["records_per_sec"], 0), fmt_stat(dp[key]["mb_per_sec"], 2),
                           fmt_stat(dp[key]["p99_ms"], 0), fmt_stat(dp[key]["avg_ms"], 1)]
-                         for name, key in (("PLAINTEXT :9092", "plaintext"), ("SSL :9093", "ssl"))])
+                         + ([fmt_stat(dp[key]["steady_p99_ms"], 0), fmt_stat(dp[key]["steady_avg_ms"], 1)]
+                            if steady else [])
+                         for name, key in listeners])
         lines += ["", "SSL / PLAINTEXT: throughput %.2fx, p99 latency %.2fx." % (dp["throughput_ratio"], dp["p99_ratio"])]
+        if steady:
+            lines.append("In the steady state (the warm-up records, which pay for the connections, left out): "
+                         "SSL / PLAINTEXT p99 %.2fx; with AES-128-GCM %.2fx; AES-128 / AES-256 throughput %.2fx."
+                         % (dp["steady_p99_ratio"], dp["aes128_steady_p99_ratio"], dp["aes128_vs_default_throughput"]))
         for key, what in (("records_per_sec", "throughput"), ("p99_ms", "p99 latency")):
             if overlap(dp["plaintext"][key], dp["ssl"][key]):
                 lines.append("The %s spreads of the two listeners overlap: this run cannot tell them apart on %s."

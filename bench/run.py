@@ -88,6 +88,7 @@ PERF_RECORD_SIZE = _env_int("KAFKASEC_BENCH_PERF_RECORD_SIZE", 1024)
 # unthrottled producer's latencies are mostly the time records wait in its own full buffer.
 LATENCY_RATE = _env_int("KAFKASEC_BENCH_LATENCY_RATE", 500)
 LATENCY_RECORDS = _env_int("KAFKASEC_BENCH_LATENCY_RECORDS", 5000)
+LATENCY_WARMUP = _env_int("KAFKASEC_BENCH_LATENCY_WARMUP", 1000)
 # The projection: this many hosts from a control node with this many cores.
 PROJECT_HOSTS = _env_int("KAFKASEC_BENCH_PROJECT_HOSTS", 1000)
 PROJECT_CORES = _env_int("KAFKASEC_BENCH_PROJECT_CORES", 16)
@@ -654,9 +655,10 @@ def part_rerun(lab: Lab) -> Dict[str, Any]:
 
 
 # -- part 3 ------------------------------------------------------------------------------------------
-def _client_properties(lab: Lab, path: str) -> None:
+def _client_properties(lab: Lab, path: str, cipher_suites: str = "") -> None:
     """Producer settings for the SSL listener: kafka-1's certificate (serverAuth + clientAuth, from
-    the collection) as the client identity, the collection's protocol settings, host name checks on."""
+    the collection) as the client identity, the collection's protocol settings, host name checks on.
+    `cipher_suites` narrows the client's offer (the broker's list has them all) for the cipher study."""
     hv = lab.host_vars("kafka-1")
     pki = hv["kafkasec_pki_dir"]
     with open(os.path.join(pki, "keystore.password"), encoding="utf-8") as f:
@@ -668,12 +670,15 @@ def _client_properties(lab: Lab, path: str) -> None:
              "ssl.truststore.type": "PKCS12", "ssl.truststore.location": os.path.join(pki, "truststore.p12"),
              "ssl.truststore.password": ts, "ssl.enabled.protocols": "TLSv1.3,TLSv1.2", "ssl.protocol": "TLSv1.3",
              "ssl.endpoint.identification.algorithm": "https"}
+    if cipher_suites:
+        props["ssl.cipher.suites"] = cipher_suites
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write("".join("%s=%s\n" % kv for kv in props.items()))
 
 
-def _perf(lab: Lab, port: int, config: Optional[str], records: int, rate: int = -1) -> Tuple[Dict[str, float], str]:
+def _perf(lab: Lab, port: int, config: Optional[str], records: int, rate: int = -1,
+          warmup: int = 0) -> Tuple[Dict[str, float], str]:
     java = lab.inventory["all"]["vars"]["kafka_java"]
     libs = os.path.join(lab.inventory["all"]["vars"]["kafka_lib_dir"], "*")
     bootstrap = ",".join("%s:%d" % (lab.fqdn("kafka-%d" % i), port) for i in (1, 2, 3))
@@ -682,6 +687,8 @@ def _perf(lab: Lab, port: int, config: Optional[str], records: int, rate: int = 
            "--throughput", str(rate), "--producer-props", "bootstrap.servers=" + bootstrap, "acks=all"]
     if config:
         cmd += ["--producer.config", config]
+    if warmup:
+        cmd += ["--warmup-records", str(warmup)]
     _, out = run(cmd, timeout=600)
     return benchlib.parse_producer_performance(out), out
 
@@ -711,19 +718,28 @@ def part_data_plane(lab: Lab) -> Dict[str, Any]:
     work = tempfile.mkdtemp(prefix="client-", dir=lab.work)
     client = os.path.join(work, "ssl-client.properties")
     _client_properties(lab, client)
+    # The cipher study: the same SSL listener with the client offering AES-128-GCM only (TLS 1.3).
+    client_aes128 = os.path.join(work, "ssl-aes128-client.properties")
+    _client_properties(lab, client_aes128, "TLS_AES_128_GCM_SHA256")
     say(part, "warm-up (creates the topic, not measured)")
     _perf(lab, 9092, None, 5000)
     _perf(lab, 9093, client, 5000)
-    samples: Dict[str, List[Dict[str, float]]] = {"plaintext": [], "ssl": []}
+    listeners = {"plaintext": (9092, None), "ssl": (9093, client), "ssl_aes128": (9093, client_aes128)}
+    samples: Dict[str, List[Dict[str, float]]] = dict((k, []) for k in listeners)
     for rnd in rounds(BUDGET_PERF, ROUNDS_PERF):
-        order = ("plaintext", "ssl") if rnd % 2 == 0 else ("ssl", "plaintext")
+        names = list(listeners)
+        order = names[rnd % len(names):] + names[:rnd % len(names)]
         for what in order:
             say(part, "round %d (max %d), %s" % (rnd + 1, ROUNDS_PERF, what))
-            port, config = (9092, None) if what == "plaintext" else (9093, client)
+            port, config = listeners[what]
             flat_out, _ = _perf(lab, port, config, PERF_RECORDS)
-            held, _ = _perf(lab, port, config, LATENCY_RECORDS, LATENCY_RATE)
+            # The latency run's first records also pay for the connections (TLS handshakes with client
+            # certificates) and a cold JIT; --warmup-records reports the steady state beside the whole run.
+            held, _ = _perf(lab, port, config, LATENCY_RECORDS, LATENCY_RATE, warmup=LATENCY_WARMUP)
             res = {"records_per_sec": flat_out["records_per_sec"], "mb_per_sec": flat_out["mb_per_sec"],
                    "p99_ms": held["p99_ms"], "avg_ms": held["avg_ms"],
+                   "steady_p99_ms": held.get("steady_p99_ms", held["p99_ms"]),
+                   "steady_avg_ms": held.get("steady_avg_ms", held["avg_ms"]),
                    "latency_run_records_per_sec": held["records_per_sec"]}
             samples[what].append(res)
             say(part, "round %d (max %d), %s" % (rnd + 1, ROUNDS_PERF, what),
@@ -732,10 +748,17 @@ def part_data_plane(lab: Lab) -> Dict[str, Any]:
                               "site_yml_cpu": r.cpu}
     for what, runs in samples.items():
         result[what] = dict((k, benchlib.summarize([r[k] for r in runs]))
-                            for k in ("records_per_sec", "mb_per_sec", "p99_ms", "avg_ms"))
+                            for k in ("records_per_sec", "mb_per_sec", "p99_ms", "avg_ms", "steady_p99_ms",
+                                      "steady_avg_ms"))
     result["throughput_ratio"] = benchlib.ratio([r["records_per_sec"] for r in samples["ssl"]],
                                                 [r["records_per_sec"] for r in samples["plaintext"]])
     result["p99_ratio"] = benchlib.ratio([r["p99_ms"] for r in samples["ssl"]], [r["p99_ms"] for r in samples["plaintext"]])
+    result["steady_p99_ratio"] = benchlib.ratio([r["steady_p99_ms"] for r in samples["ssl"]],
+                                                [r["steady_p99_ms"] for r in samples["plaintext"]])
+    result["aes128_steady_p99_ratio"] = benchlib.ratio([r["steady_p99_ms"] for r in samples["ssl_aes128"]],
+                                                       [r["steady_p99_ms"] for r in samples["plaintext"]])
+    result["aes128_vs_default_throughput"] = benchlib.ratio([r["records_per_sec"] for r in samples["ssl_aes128"]],
+                                                            [r["records_per_sec"] for r in samples["ssl"]])
     result["description"] = (
         "One 3-broker cluster after `site.yml -e kafkasec_broker_keep_plaintext=true` (recommended "
         "configuration; the collection's "
@@ -745,8 +768,12 @@ def part_data_plane(lab: Lab) -> Dict[str, Any]:
         "presenting kafka-1's certificate. Throughput (records/s, MB/s) from an unthrottled run of %d records; "
         "latency (p99, avg) from a second run of %d records held to %d records/s, well below what either "
         "listener sustains, so it measures the brokers and the wire rather than the time records wait in a "
-        "saturated producer's own buffer. A small warm-up run per listener goes first."
-        % (PERF_RECORD_SIZE, PERF_RECORDS, LATENCY_RECORDS, LATENCY_RATE))
+        "saturated producer's own buffer. A small warm-up run per listener goes first. The latency run "
+        "reports the whole run and its steady state (--warmup-records %d: the first records also pay for "
+        "the connections - TLS handshakes with client certificates - and a cold JIT). ssl_aes128 is the "
+        "same SSL listener with the client offering TLS_AES_128_GCM_SHA256 only (the default negotiates "
+        "TLS_AES_256_GCM_SHA384)."
+        % (PERF_RECORD_SIZE, PERF_RECORDS, LATENCY_RECORDS, LATENCY_RATE, LATENCY_WARMUP))
     return result
 
 

@@ -531,3 +531,16 @@ def test_run_py_render_writes_the_three_files_from_a_results_file(tmp_path, whic
     assert sorted(os.listdir(out)) == ["benchmarks.json", "benchmarks.md", "benchmarks.png"]
     md = (out / "benchmarks.md").read_text()
     assert ("## Projection" in md) is (which == "new")
+
+
+PERF_WARMUP = """
+2501 records sent, 500.0 records/sec (0.49 MB/sec), 9.1 ms avg latency, 240.0 ms max latency.
+5000 records sent, 499.8 records/sec (0.49 MB/sec), 12.40 ms avg latency, 250.00 ms max latency, 6 ms 50th, 30 ms 95th, 210 ms 99th, 245 ms 99.9th.
+4000 steady state records sent, 499.9 records/sec (0.49 MB/sec), 5.10 ms avg latency, 41.00 ms max latency, 5 ms 50th, 9 ms 95th, 14 ms 99th, 40 ms 99.9th.
+"""
+
+
+def test_parse_producer_performance_reads_the_steady_state_beside_the_whole_run():
+    res = benchlib.parse_producer_performance(PERF_WARMUP)
+    assert (res["records"], res["p99_ms"]) == (5000, 210.0)
+    assert (res["steady_records"], res["steady_p99_ms"], res["steady_avg_ms"]) == (4000, 14.0, 5.1)
