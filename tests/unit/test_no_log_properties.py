@@ -61,13 +61,15 @@ def properties_reads() -> List[Tuple[str, dict, List[dict]]]:
 
 
 def test_the_roles_read_properties_files():
-    # The scan finds what it is meant to find: the ZooKeeper role reads zoo.cfg with slurp (a scan
-    # that finds nothing would pass whatever the tasks say). The broker role, the rolling restart and
-    # the rollback read server.properties inside kafkasec.tls.broker_config, kafkasec.tls.pending_restart
-    # and kafkasec.tls.backup, which return no value of the file.
+    # The scan finds what it is meant to find: playbooks/zookeeper.yml reads a file with slurp (a scan
+    # that finds nothing would pass whatever the tasks say). The broker role, the rolling restart, the
+    # rollback and the ZooKeeper role read their files inside kafkasec.tls.broker_config,
+    # kafkasec.tls.pending_restart, kafkasec.tls.backup and kafkasec.tls.zookeeper_config, which return
+    # no value of the file.
     files = {f for f, _task, _users in properties_reads()}
-    assert {'roles/zookeeper/tasks/validate.yml'} <= files, files
-    assert not {'roles/broker/tasks/validate.yml', 'roles/rolling_restart/tasks/node.yml', 'playbooks/rollback.yml'} & files
+    assert {'playbooks/zookeeper.yml'} <= files, files
+    assert not {'roles/broker/tasks/validate.yml', 'roles/rolling_restart/tasks/node.yml', 'playbooks/rollback.yml',
+                'roles/zookeeper/tasks/validate.yml'} & files
 
 
 def test_every_read_of_a_properties_file_hides_its_result():
