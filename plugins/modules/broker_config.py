@@ -233,15 +233,11 @@ removed_keys: {description: Keys removed, returned: always, type: list, elements
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
-from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import (
-    block_to_changes,
-    merge_file,
-    secret_values,
-)
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module import SecretBlockModule, record_pending
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan import (
     decide_restart,
     migration_problems,
@@ -255,13 +251,8 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import Rol
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 
 
-class _BrokerConfigModule(AnsibleModule):
-    def _log_invocation(self):
-        # The rendered block carries store passwords: mask them before the invocation is logged
-        # (AnsibleModule.__init__ calls this once the parameters are validated).
-        self.block = block_to_changes(self.params.get("content") or "")
-        self.no_log_values.update(secret_values(self.block[0]))
-        super(_BrokerConfigModule, self)._log_invocation()
+class _BrokerConfigModule(SecretBlockModule):
+    """The rendered block carries store passwords: SecretBlockModule masks them."""
 
 
 def main():
@@ -361,16 +352,7 @@ def main():
                              live_reload=decision.live_reload)
     if decision.reasons:
         record = dict(reasons=decision.reasons, controller_switch=decision.controller_switch)
-        result["pending"] = record
-        if record != pending:
-            result["changed"] = True
-            if not module.check_mode:
-                pending_record.write(marker, record)
-        if not module.check_mode and os.path.exists(marker):
-            file_args = module.load_file_common_arguments(dict(path=marker, mode=params["marker_mode"],
-                                                               owner=params["owner"], group=params["group"]),
-                                                          path=marker)
-            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+        record_pending(module, marker, pending, record, result)
     module.exit_json(**result)
 
 

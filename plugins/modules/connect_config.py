@@ -183,16 +183,12 @@ removed_keys: {description: Keys removed, returned: always, type: list, elements
 import os
 import stat
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
-from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import (
-    block_to_changes,
-    merge_file,
-    secret_values,
-)
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module import SecretBlockModule, record_pending
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.connect_plan import (
     plan_worker,
     restart_reasons,
@@ -200,13 +196,8 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.connect_plan im
 )
 
 
-class _ConnectConfigModule(AnsibleModule):
-    def _log_invocation(self):
-        # The rendered block carries the store passwords: mask them before the invocation is logged
-        # (AnsibleModule.__init__ calls this once the parameters are validated).
-        self.block = block_to_changes(self.params.get("content") or "")
-        self.no_log_values.update(secret_values(self.block[0]))
-        super(_ConnectConfigModule, self)._log_invocation()
+class _ConnectConfigModule(SecretBlockModule):
+    """The rendered block carries store passwords: SecretBlockModule masks them."""
 
 
 def file_kind(path: str) -> str:
@@ -275,17 +266,8 @@ def main():
     result["restart"] = dict(reasons=reasons, needed=bool(reasons), recorded=False)
     if reasons and params["record_pending"]:
         record = pending_record.merged(pending, reasons, False)
-        result["pending"] = record
         result["restart"]["recorded"] = True
-        if record != pending:
-            result["changed"] = True
-            if not module.check_mode:
-                pending_record.write(marker, record)
-        if not module.check_mode and os.path.exists(marker):
-            file_args = module.load_file_common_arguments(dict(path=marker, mode=params["marker_mode"],
-                                                               owner=params["owner"], group=params["group"]),
-                                                          path=marker)
-            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+        record_pending(module, marker, pending, record, result)
     module.exit_json(**result)
 
 

@@ -159,15 +159,11 @@ import os
 
 from collections.abc import Mapping
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
-from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import (
-    block_to_changes,
-    merge_file,
-    secret_values,
-)
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module import SecretBlockModule, record_pending
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.zookeeper_plan import (
     plan_problems,
@@ -178,16 +174,11 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.zookeeper_plan 
 )
 
 
-class _ZookeeperConfigModule(AnsibleModule):
-    def _log_invocation(self):
-        # The rendered block carries the store passwords, and extra properties may carry one: mask them
-        # before the invocation is logged (AnsibleModule.__init__ calls this once the parameters are valid).
-        self.block = block_to_changes(self.params.get("content") or "")
-        self.no_log_values.update(secret_values(self.block[0]))
+class _ZookeeperConfigModule(SecretBlockModule):
+    def extra_secrets(self):
+        # Extra properties may carry a secret too.
         extra = (self.params.get("settings") or {}).get("extra_properties")
-        if isinstance(extra, Mapping):
-            self.no_log_values.update(secret_values({str(k): v for k, v in extra.items() if v is not None}))
-        super(_ZookeeperConfigModule, self)._log_invocation()
+        return {str(k): v for k, v in extra.items() if v is not None} if isinstance(extra, Mapping) else {}
 
 
 def main():
@@ -251,16 +242,7 @@ def main():
     result["restart"] = dict(reasons=reasons)
     if reasons:
         record = pending_record.merged(pending, reasons, False)
-        result["pending"] = record
-        if record != pending:
-            result["changed"] = True
-            if not module.check_mode:
-                pending_record.write(marker, record)
-        if not module.check_mode and os.path.exists(marker):
-            file_args = module.load_file_common_arguments(dict(path=marker, mode=params["marker_mode"],
-                                                               owner=params["owner"], group=params["group"]),
-                                                          path=marker)
-            result["changed"] = module.set_fs_attributes_if_different(file_args, result["changed"])
+        record_pending(module, marker, pending, record, result)
     module.exit_json(**result)
 
 
