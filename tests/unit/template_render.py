@@ -4,7 +4,7 @@
 """Render the collection's shared templates (templates/) with ansible-playbook itself.
 
     from template_render import render
-    out = render({"worker": ("connect/worker-ssl.yml.j2", True)}, {"kafkasec_connect_...": ...})
+    out = render({"worker": ("roles/connect/templates/worker-tls.properties.j2", True)}, {"kafkasec_connect_...": ...})
     out["worker"]     # the YAML template parsed (from_yaml), as the roles read it
 
 One ansible-playbook run renders several templates (one debug task whose msg is a dict of
