@@ -182,8 +182,11 @@ def input_problems(s: HostPki) -> List[Problem]:
             try:
                 validate_dns_name(name, "kafkasec_cert_dns_names")
             except PkiError as exc:
-                problems.append(("kafkasec_cert_dns_names", str(exc).replace(
-                    "under ip_addresses", "in kafkasec_cert_ip_addresses")))
+                detail = str(exc).replace("kafkasec_cert_dns_names: ", "", 1).replace(
+                    "under ip_addresses", "in kafkasec_cert_ip_addresses")
+                problems.append(("kafkasec_cert_dns_names", "kafkasec_cert_dns_names holds an invalid DNS name: %s "
+                                 "(letters, digits and hyphens in dot-separated labels of at most 63 characters, an "
+                                 "optional leading '*.' label; IDNs in A-label form)" % detail))
     if not _strings(s.ip_addresses):
         problems.append(("kafkasec_cert_ip_addresses", "kafkasec_cert_ip_addresses must be a list of strings, not %r"
                          % (s.ip_addresses,)))
@@ -192,8 +195,10 @@ def input_problems(s: HostPki) -> List[Problem]:
             try:
                 validate_ip_address(address, "kafkasec_cert_ip_addresses")
             except PkiError as exc:
-                problems.append(("kafkasec_cert_ip_addresses", "%s (host names belong in kafkasec_cert_dns_names)"
-                                 % exc))
+                detail = str(exc).replace("kafkasec_cert_ip_addresses: ", "", 1)
+                problems.append(("kafkasec_cert_ip_addresses", "kafkasec_cert_ip_addresses holds an invalid IP address: "
+                                 "%s (IPv4 dotted quad or IPv6, no prefix length, no zone; host names belong in "
+                                 "kafkasec_cert_dns_names)" % detail))
     if _strings(s.dns_names) and _strings(s.ip_addresses) and not s.dns_names and not s.ip_addresses:
         problems.append(("kafkasec_cert_dns_names", "kafkasec_cert_dns_names and kafkasec_cert_ip_addresses are both "
                                                     "empty: a certificate needs at least one SAN, since Kafka's "
