@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, the Molecule scenarios), one
-# after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
+# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, tests/acls, the Molecule
+# scenarios), one after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
 # 127.0.9.x and *.lab9.test), never the demo's lab (instance 1), whatever state that one is in.
 #
-#   tests/lab_suites.sh                 all four suites
-#   tests/lab_suites.sh lab integration only those named (lab, integration, security, molecule)
+#   tests/lab_suites.sh                 all five suites
+#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, molecule)
 #
 # The instance belongs to the tests: a lab left on it by an interrupted run is destroyed before the
 # suites start. A lock (flock) keeps two runs on one machine from sharing the instance; the second
@@ -41,14 +41,15 @@ if "$py" lab/labctl status --json >/dev/null 2>&1; then
 fi
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(lab integration security molecule)
+[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls molecule)
 for s in "${suites[@]}"; do
   echo "==> $s suite on lab instance $instance"
   case "$s" in
     lab) "$py" -m pytest tests/lab -q -m lab ;;
     integration) "$py" -m pytest tests/integration -q ;;
     security) "$py" -m pytest tests/security -q ;;
+    acls) "$py" -m pytest tests/acls -q ;;
     molecule) ./tests/molecule_test.sh ;;
-    *) echo "unknown suite: $s (lab, integration, security, molecule)" >&2; exit 2 ;;
+    *) echo "unknown suite: $s (lab, integration, security, acls, molecule)" >&2; exit 2 ;;
   esac
 done
