@@ -7,7 +7,7 @@ from __future__ import annotations
 
 class ModuleDocFragment(object):
 
-    # The Kafka client connection over mutual TLS of kafka_roundtrip, reload_stores and scram_users
+    # The Kafka client connection over mutual TLS of kafka_roundtrip, reload_stores, scram_users and kafka_acls
     # (argument spec: KAFKA_CLIENT_OPTIONS in plugins/module_utils/kafka/client_options.py).
     DOCUMENTATION = r'''
 options:

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The Kafka client connection options shared by kafka_roundtrip, reload_stores and scram_users:
+"""The Kafka client connection options shared by kafka_roundtrip, reload_stores, scram_users and kafka_acls:
 KAFKA_CLIENT_OPTIONS (module_utils/kafka/client_options.py) and the kafkasec.tls.kafka_client doc fragment.
 Each module's argument spec is read from its main() with AnsibleModule replaced by a recorder."""
 
@@ -16,7 +16,7 @@ import yaml
 from ansible_collections.kafkasec.tls.plugins.doc_fragments.kafka_client import ModuleDocFragment
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_options import KAFKA_CLIENT_OPTIONS
 
-MODULES = ["kafka_roundtrip", "reload_stores", "scram_users"]
+MODULES = ["kafka_roundtrip", "reload_stores", "scram_users", "kafka_acls"]
 
 # The options as each of these modules defined them before they were shared.
 EXPECTED = {

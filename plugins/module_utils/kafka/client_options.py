@@ -4,8 +4,8 @@
 """The argument spec of a Kafka client connection over mutual TLS, shared by modules.
 
 Plain, typed Python with no Ansible imports. KAFKA_CLIENT_OPTIONS is what the
-kafka_roundtrip, reload_stores and scram_users modules take to connect to the
-cluster: the brokers to bootstrap from, the CA and the client certificate and key,
+kafka_roundtrip, reload_stores, scram_users and kafka_acls modules take to connect
+to the cluster: the brokers to bootstrap from, the CA and the client certificate and key,
 all required. It is documented in the kafkasec.tls.kafka_client doc fragment; a
 module adds it with AnsibleModule(argument_spec=dict(..., **KAFKA_CLIENT_OPTIONS)).
 
