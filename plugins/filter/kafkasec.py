@@ -35,6 +35,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.sasl import (
     sasl_options,
     user_options,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals as _principals
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     PropertiesError,
@@ -272,6 +273,18 @@ def inventory_bootstrap_servers(broker_hosts, hostvars):
     return bootstrap_servers(broker_listeners(str(host), hostvars[host]) for host in (broker_hosts or []))
 
 
+def kafka_node_identities(hosts, hostvars):
+    """The Kafka nodes' certificate subjects ({host, common_name, subject}) from the inventory, for super.users."""
+    return _principals.inventory_identities([str(h) for h in (hosts or [])], hostvars)
+
+
+def kafka_principal_refusals(hosts, hostvars, own_host=None, shared=None, rules=None, super_users=None):
+    """What signing a certificate for ``own_host`` must refuse: {rules, refused: {principal: whose}, problems}."""
+    return _principals.refusal_list(hosts or [], hostvars, own_host=own_host or None,
+                                    shared=[] if shared is None else shared, rules=rules,
+                                    declared=[] if super_users is None else super_users)
+
+
 def java_argfile_quote(value, what="value"):
     """One token of a ``java @argfile``, read back by the launcher exactly."""
     try:
@@ -321,4 +334,6 @@ class FilterModule(object):
             "java_argfile_quote": java_argfile_quote,
             "env_file_quote": env_file_quote,
             "store_settings": store_settings,
+            "kafka_node_identities": kafka_node_identities,
+            "kafka_principal_refusals": kafka_principal_refusals,
         }

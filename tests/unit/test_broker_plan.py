@@ -21,6 +21,7 @@ import yaml
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import broker_plan as bp
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import load
 
@@ -46,6 +47,13 @@ def role_vars(case):
     return values
 
 
+def kafka_nodes_of(case):
+    """The case's Kafka nodes (groups kafka_broker and kafka_controller) as the role hands them over."""
+    hosts = list(dict.fromkeys(case["groups"].get("kafka_broker", []) + case["groups"].get("kafka_controller", [])))
+    return [dict(host=h, common_name=case["hostvars"].get(h, {}).get("kafkasec_cert_common_name", h),
+                 subject=case["hostvars"].get(h, {}).get("kafkasec_cert_subject", {})) for h in hosts]
+
+
 def settings_for(case, **overrides):
     v = role_vars(case)
     host = case["hostname"]
@@ -69,7 +77,10 @@ def settings_for(case, **overrides):
         zookeeper_sasl_username=v["kafkasec_broker_zookeeper_sasl_username"],
         zookeeper_sasl_password_set="kafkasec_broker_zookeeper_sasl_password" in v,
         dns_names=dns, ip_addresses=v.get("kafkasec_cert_ip_addresses", []),
-        keystore_type=v.get("kafkasec_keystore_type", "pkcs12"), truststore_type=v.get("kafkasec_truststore_type", "pkcs12"))
+        keystore_type=v.get("kafkasec_keystore_type", "pkcs12"), truststore_type=v.get("kafkasec_truststore_type", "pkcs12"),
+        authorizer_enabled=v["kafkasec_authorizer_enabled"], principal_mapping_rules=v["kafkasec_ssl_principal_mapping_rules"],
+        super_users=v["kafkasec_super_users"], allow_everyone_if_no_acl_found=v["kafkasec_allow_everyone_if_no_acl_found"],
+        kafka_nodes=kafka_nodes_of(case))
     params.update(overrides)
     return bp.settings_from(params)
 
@@ -311,6 +322,9 @@ def test_the_role_hands_the_planner_what_the_golden_cases_assume(tmp_path):
                 {"ansible.builtin.copy": {"content": "{{ kafkasec_broker__settings | to_json }}",
                                           "dest": str(tmp_path / ("out%d.json" % index))}},
             ]})
+    # Every test host is a Kafka node too; one has a CN and subject of its own (kafka_nodes, for super.users).
+    inventory["all"]["children"]["kafka_broker"] = {"hosts": {"case%d" % i: {} for i in range(len(SETTINGS_CASES))}}
+    inventory["all"]["hosts"]["case1"].update(kafkasec_cert_common_name="broker-one", kafkasec_cert_subject={"O": "Ex"})
     zk_case = GOLDEN["zk-plain__zk"]
     inventory["all"]["children"]["zookeeper"] = {"hosts": {
         member: dict(zk_case["hostvars"].get(member, {}), ansible_connection="local")
@@ -326,7 +340,10 @@ def test_the_role_hands_the_planner_what_the_golden_cases_assume(tmp_path):
         templated = json.loads((tmp_path / ("out%d.json" % index)).read_text())
         # The inventory name of the test host differs from the case's; everything else must agree.
         # broker_config adds whether the ZooKeeper password is set from its own (no_log) option.
-        templated.update(hostname=case["hostname"],
+        assert templated["kafka_nodes"] == [
+            dict(host="case%d" % i, common_name="broker-one" if i == 1 else "case%d" % i, subject={"O": "Ex"} if i == 1 else {})
+            for i in range(len(SETTINGS_CASES))], templated["kafka_nodes"]
+        templated.update(hostname=case["hostname"], kafka_nodes=kafka_nodes_of(case),
                          zookeeper_sasl_password_set="kafkasec_broker_zookeeper_sasl_password" in case["vars"])
         if "kafkasec_broker_advertised_host" not in case["vars"]:
             templated["advertised_host"] = case["hostname"]
@@ -353,3 +370,146 @@ def test_the_failure_message_names_host_variable_and_value_once():
     assert message.count("kafkasec_broker_advertised_host") == 1
     # A message that does not name its variable gets it in front.
     assert problems_message("h", [("kafka_ca", "no CA host")]) == "h: kafka_ca: no CA host"
+
+
+# --------------------------------------------------------------------------------- authorisation
+
+STANDARD = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+ACL_AUTHORIZER = "kafka.security.authorizer.AclAuthorizer"
+NODES_123 = "User:kafka-1.lab.test;User:kafka-2.lab.test;User:kafka-3.lab.test"
+
+
+@pytest.mark.parametrize("name, overrides, expected", [
+    # combined nodes, broker-only, controller-only: every node's principal, the controllers' included
+    ("combined-converged__defaults", {}, (STANDARD, NODES_123, "false")),
+    ("broker-plain__defaults", {}, (STANDARD, NODES_123, "false")),
+    ("controller-plain__defaults", {}, (STANDARD, NODES_123, "false")),
+    ("dynamic-converged__defaults", {}, (STANDARD, NODES_123, "false")),
+    # ZooKeeper mode (Kafka 3.x): AclAuthorizer, the brokers are the nodes
+    ("zk-plain__zk", {}, (ACL_AUTHORIZER, NODES_123, "false")),
+    ("zk-converged__zk", {}, (ACL_AUTHORIZER, NODES_123, "false")),
+    # declared admin principals join, sorted; allow-everyone for a staged roll-out
+    ("combined-converged__defaults", dict(super_users=["User:zed", "User:admin"], allow_everyone_if_no_acl_found=True),
+     (STANDARD, "User:admin;" + NODES_123 + ";User:zed", "true")),
+    # the mapping rules decide the principals
+    ("combined-converged__defaults", dict(principal_mapping_rules="RULE:^CN=([^.]+)\\..*$/$1/U,DEFAULT"),
+     (STANDARD, "User:KAFKA-1;User:KAFKA-2;User:KAFKA-3", "false")),
+    ("combined-converged__defaults", dict(principal_mapping_rules="DEFAULT"),
+     (STANDARD, "User:CN=kafka-1.lab.test;User:CN=kafka-2.lab.test;User:CN=kafka-3.lab.test", "false")),
+    # authorizer off: the keys go (an empty value removes the key); the rules stay
+    ("combined-converged__defaults", dict(authorizer_enabled=False), ("", "", "")),
+    ("zk-plain__zk", dict(authorizer_enabled=False), ("", "", "")),
+    ("broker-plain__defaults", dict(authorizer_enabled=False, allow_everyone_if_no_acl_found=True), ("", "", "")),
+])
+def test_authorisation_keys_for_every_kind_of_node(name, overrides, expected):
+    case = GOLDEN[name]
+    plan = plan_for(case, **overrides)
+    assert plan.problems == []
+    values = plan.values
+    got = (values["authorizer_class_name"], values["super_users"], values["allow_everyone_if_no_acl_found"])
+    assert got == expected
+    assert values["principal_mapping_rules"] == overrides.get("principal_mapping_rules",
+                                                              DEFAULTS["kafkasec_ssl_principal_mapping_rules"])
+
+
+def test_node_subjects_from_the_inventory_give_the_super_users():
+    case = GOLDEN["combined-converged__defaults"]
+    nodes = [dict(host="kafka-1.lab.test", common_name="broker-1", subject={"OU": "kafka", "O": "Example"}),
+             dict(host="kafka-2.lab.test", common_name="broker-2", subject={"emailAddress": "ops@example.org"})]
+    plan = plan_for(case, kafka_nodes=nodes)
+    # broker-2's DN starts with the e-mail attribute, so the default rule falls through to DEFAULT
+    assert plan.values["super_users"] == ("User:1.2.840.113549.1.9.1=#160f6f7073406578616d706c652e6f7267,CN=broker-2;"
+                                          "User:broker-1")
+
+
+@pytest.mark.parametrize("name", ["combined-plain__add_tls", "combined-stage1__move_internal", "broker-plain__add_tls"])
+def test_a_live_migration_keeps_the_authorisation_keys_the_file_has(name):
+    """add_tls and move_internal still carry PLAINTEXT peers and clients (User:ANONYMOUS): no authorizer yet."""
+    case = GOLDEN[name]
+    plan = plan_for(case)
+    assert plan.migrating
+    current = load(case["current"] + "\nauthorizer.class.name=my.Authorizer\nsuper.users=User:ops\n")
+    plan = bp.plan_node(current, settings_for(case))
+    assert (plan.values["authorizer_class_name"], plan.values["super_users"]) == ("my.Authorizer", "User:ops")
+    assert plan.values["allow_everyone_if_no_acl_found"] == ""
+    assert bp.authorization_warnings(settings_for(case), plan) == []
+
+
+def test_drop_plaintext_turns_the_authorizer_on():
+    plan = plan_for(GOLDEN["combined-stage2__drop_plaintext"])
+    assert not plan.migrating and plan.values["authorizer_class_name"] == STANDARD
+
+
+@pytest.mark.parametrize("overrides, variable, words", [
+    (dict(principal_mapping_rules="RULE:^CN=(.*)$/$1"), "kafkasec_ssl_principal_mapping_rules", "unmatched substring"),
+    (dict(principal_mapping_rules=""), "kafkasec_ssl_principal_mapping_rules", "must be Kafka's"),
+    (dict(principal_mapping_rules="RULE:^CN=x$/x/"), "kafkasec_ssl_principal_mapping_rules",
+     "maps no principal for the certificate of kafka-1.lab.test"),
+    (dict(principal_mapping_rules="RULE:^CN=x$/x/", authorizer_enabled=False), "kafkasec_ssl_principal_mapping_rules",
+     None),  # the rules parse; with the authorizer off no super.users needs them
+    (dict(principal_mapping_rules="RULE:^CN=(.*$/$1/", authorizer_enabled=False),
+     "kafkasec_ssl_principal_mapping_rules", "not a valid regular expression"),
+    (dict(super_users=["admin"]), "kafkasec_super_users", "User:<name>"),
+    (dict(super_users="User:admin"), "kafkasec_super_users", "must be a list"),
+    (dict(kafka_nodes=[dict(host="kafka-2.lab.test")]), "kafka_broker", "kafka-1.lab.test is not among the Kafka nodes"),
+])
+def test_bad_authorisation_settings_name_the_variable(overrides, variable, words):
+    problems = plan_for(CONVERGED, **overrides).problems
+    matching = [message for name, message in problems if name == variable]
+    if words is None:
+        assert matching == [], problems
+    else:
+        assert [m for m in matching if words in m and (variable in m or variable == "kafka_broker")], problems
+
+
+@pytest.mark.parametrize("key", sorted(bp.AUTHORIZATION_KEYS))
+def test_a_change_of_an_authorisation_key_rolls(key):
+    """Kafka reads them at start-up: a changed key is a restart reason, never a live reload."""
+    plan = plan_for(BROKER_ONLY, controller_listener_name="CONTROLLER_SSL", controller_port=9095)
+    decision = bp.decide_restart([key], ["keystore changed"], {}, plan, True, True)
+    assert decision.reasons == ["server.properties: " + key, "keystore changed"]
+    assert not decision.live_reload and not decision.controller_switch
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    ({}, None),
+    (dict(allow_everyone_if_no_acl_found=True), "kafkasec_allow_everyone_if_no_acl_found is true"),
+    (dict(authorizer_enabled=False), "kafkasec_authorizer_enabled is false"),
+])
+def test_weaker_authorisation_warns(overrides, fragment):
+    settings = settings_for(CONVERGED, **overrides)
+    warnings = bp.authorization_warnings(settings, bp.plan_node(load(CONVERGED["current"]), settings))
+    if fragment is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and warnings[0].startswith("kafka-1.lab.test: " + fragment)
+
+
+def test_the_role_defaults_are_the_planners_and_documented():
+    specs = yaml.safe_load((REPO_ROOT / "roles" / "broker" / "meta" / "argument_specs.yml").read_text())
+    options = specs["argument_specs"]["main"]["options"]
+    for variable, default in (("kafkasec_authorizer_enabled", True),
+                              ("kafkasec_ssl_principal_mapping_rules", principals.DEFAULT_RULES),
+                              ("kafkasec_super_users", []), ("kafkasec_allow_everyone_if_no_acl_found", False)):
+        assert DEFAULTS[variable] == default == options[variable]["default"], variable
+    assert bp.BrokerSettings("h", "h").principal_mapping_rules == principals.DEFAULT_RULES
+
+
+def test_the_tools_connect_as_a_node_whose_principal_is_a_super_user():
+    """The rolling restart's health gates, scram_users and cluster_health use the node's own certificate (the
+    certificates role's kafkasec_cert_certificate_path, CN kafkasec_cert_common_name): that principal is in
+    super.users, so they keep working with the authorizer on and no ACL."""
+    cert_defaults = yaml.safe_load((REPO_ROOT / "roles" / "certificates" / "defaults" / "main.yml").read_text())
+    assert cert_defaults["kafkasec_cert_common_name"] == "{{ inventory_hostname }}"
+    rolling = yaml.safe_load((REPO_ROOT / "roles" / "rolling_restart" / "vars" / "main.yml").read_text())
+    assert "kafkasec_pki.certificate_path | default(kafkasec_cert_certificate_path)" in \
+        rolling["kafkasec_rolling_restart__cert_path"]
+    broker_vars = yaml.safe_load((REPO_ROOT / "roles" / "broker" / "vars" / "main.yml").read_text())
+    assert "kafkasec_pki.certificate_path | default(kafkasec_cert_certificate_path)" in \
+        broker_vars["kafkasec_broker__cert_path"]
+    scram = (REPO_ROOT / "roles" / "broker" / "tasks" / "scram_users.yml").read_text()
+    assert "kafkasec_broker__cert_path" in scram
+    for name in ("combined-converged__defaults", "broker-plain__defaults", "zk-plain__zk"):
+        case = GOLDEN[name]
+        supers = plan_for(case).values["super_users"].split(";")
+        assert "User:" + case["hostname"] in supers

@@ -33,6 +33,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import STORE_EXTENSIONS
 
 PHASES = ("none", "add_tls", "move_internal", "drop_plaintext")
@@ -49,6 +50,14 @@ _FORWARD_SECRET_SUITE = re.compile(
 _WEAK_SUITE = re.compile(r"_(NULL|anon|RC4|EXPORT|DES|3DES)_")
 _PORT_AT_END = re.compile(r":[0-9]+(?=[ ]*(,|$))")
 _BIND_OF_LISTENER = re.compile(r"^[A-Za-z0-9_]+://(.*):[0-9]+$")
+# The authorizer of each metadata mode (KRaft: brokers and controllers alike; ZooKeeper mode: Kafka 3.x).
+AUTHORIZERS = {"kraft": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+               "zookeeper": "kafka.security.authorizer.AclAuthorizer"}
+# The authorisation keys the planner sets (read at start-up: a change rolls), as plan.values names them.
+AUTHORIZATION_KEYS = {"authorizer.class.name": "authorizer_class_name",
+                      "ssl.principal.mapping.rules": "principal_mapping_rules",
+                      "super.users": "super_users",
+                      "allow.everyone.if.no.acl.found": "allow_everyone_if_no_acl_found"}
 
 
 def _split(value: Optional[str], sep: str = ",") -> List[str]:
@@ -102,6 +111,14 @@ class BrokerSettings:
     ip_addresses: Tuple[str, ...] = ()
     keystore_type: str = "pkcs12"
     truststore_type: str = "pkcs12"
+    # Authorisation (kafkasec_authorizer_enabled, kafkasec_ssl_principal_mapping_rules, kafkasec_super_users,
+    # kafkasec_allow_everyone_if_no_acl_found: cluster-wide, so without the broker_ prefix) and every Kafka
+    # node's certificate subject from the inventory ({host, common_name, subject}), for super.users.
+    authorizer_enabled: bool = True
+    principal_mapping_rules: Any = principals.DEFAULT_RULES
+    super_users: Any = ()
+    allow_everyone_if_no_acl_found: bool = False
+    kafka_nodes: Tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass
@@ -285,6 +302,7 @@ def plan_node(props: Mapping[str, str], settings: BrokerSettings) -> BrokerPlan:
                       controller_listener_names=[], quorum_voters="", quorum_bootstrap_servers="",
                       zookeeper_connect=zookeeper_connect_of(s.zookeeper_connect, s.zookeeper_ensemble)
                       + s.zookeeper_chroot)
+    values.update(authorization_values(props, s, migrating))
     remove = [] if s.sasl_enabled else sasl_absent_keys(s.sasl_listener_name, props)
 
     plan = BrokerPlan(values=values, remove=remove, stage=stage, phase=phase, migrating=migrating,
@@ -292,6 +310,70 @@ def plan_node(props: Mapping[str, str], settings: BrokerSettings) -> BrokerPlan:
                       old_controller_name=old_ctrl, old_controller_endpoint=old_ctrl_endpoint, problems=[])
     plan.problems = problems_of(cur, settings, plan)
     return plan
+
+
+def authorization_values(props: Mapping[str, str], s: BrokerSettings, migrating: bool) -> Dict[str, str]:
+    """The authorisation keys (AUTHORIZATION_KEYS' names; '' removes a key).
+
+    On: the metadata mode's authorizer, the mapping rules, super.users (every Kafka node's own principal,
+    which the controllers need before any ACL loads, plus the declared ones) and
+    allow.everyone.if.no.acl.found. Off: no authorizer, no super.users, no allow-everyone (the rules stay:
+    they name principals for quotas and logs too). In the middle of a live migration (add_tls,
+    move_internal) brokers and clients still use PLAINTEXT, where everyone is User:ANONYMOUS: the
+    keys stay as the file has them until the phase drop_plaintext.
+    """
+    if migrating:
+        return {name: str(props.get(key, "")) for key, name in AUTHORIZATION_KEYS.items()}
+    rules = principals.rules_text(s.principal_mapping_rules)
+    if not s.authorizer_enabled:
+        return dict(authorizer_class_name="", principal_mapping_rules=rules, super_users="",
+                    allow_everyone_if_no_acl_found="")
+    try:
+        supers = principals.super_users(principals.node_identities(s.kafka_nodes), principals.parse_rules(rules),
+                                        [str(p) for p in s.super_users])
+    except (principals.PrincipalError, KeyError, TypeError, ValueError):
+        supers = ""  # settings_problems names what is wrong
+    return dict(authorizer_class_name=AUTHORIZERS.get(s.metadata_mode, AUTHORIZERS["kraft"]),
+                principal_mapping_rules=rules, super_users=supers,
+                allow_everyone_if_no_acl_found="true" if s.allow_everyone_if_no_acl_found else "false")
+
+
+def authorization_problems(s: BrokerSettings) -> List[Problem]:
+    """The rules must parse as Kafka parses them and map every node; declared super users are User:<name>;
+    with the authorizer on, the node list must hold this node (else the nodes could not talk)."""
+    problems = principals.rules_problems(s.principal_mapping_rules)
+    if not s.authorizer_enabled:
+        return problems
+    try:
+        nodes = principals.node_identities(s.kafka_nodes)
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return problems + [("kafka_nodes", "settings.kafka_nodes must be a list of {host, common_name, subject}, "
+                                           "not %r" % (s.kafka_nodes,))]
+    if not problems:
+        problems += principals.super_user_problems(nodes, s.principal_mapping_rules, list(s.super_users)
+                                                   if isinstance(s.super_users, (list, tuple)) else s.super_users)
+    if s.hostname not in [node.host for node in nodes]:
+        problems.append(("kafka_broker", (
+            "with kafkasec_authorizer_enabled, super.users must hold every Kafka node's principal, but %s is not "
+            "among the Kafka nodes the inventory names (groups kafka_broker and kafka_controller: %s)" % (
+                s.hostname, ", ".join(node.host for node in nodes) or "none"))))
+    return problems
+
+
+def authorization_warnings(s: BrokerSettings, plan: "BrokerPlan") -> List[str]:
+    """What the play's output says about a weaker authorisation than the default."""
+    host = s.hostname
+    if plan.migrating:
+        return []
+    if not s.authorizer_enabled:
+        return ["%s: kafkasec_authorizer_enabled is false: no authorizer, so every certificate the CA signs may do "
+                "anything on this node (create and delete topics, alter configs, the controller listener "
+                "included)" % host]
+    if s.allow_everyone_if_no_acl_found:
+        return ["%s: kafkasec_allow_everyone_if_no_acl_found is true: a resource without ACLs is open to every "
+                "authenticated principal. Use it only for a staged roll-out: write the ACLs, then set it back "
+                "to false (the default)" % host]
+    return []
 
 
 # ----------------------------------------------------------------------------------------- checks
@@ -349,6 +431,7 @@ def settings_problems(s: BrokerSettings) -> List[Problem]:
             problems.append((variable, "%s (%r) must be one of %s" % (variable, value, ", ".join(STORE_TYPES))))
     if s.sasl_enabled:
         problems += sasl_problems(s)
+    problems += authorization_problems(s)
     if s.metadata_mode == "zookeeper":
         connect = zookeeper_connect_of(s.zookeeper_connect, s.zookeeper_ensemble)
         if not connect.strip() or re.search(r"[ /]", connect):
@@ -507,7 +590,8 @@ def settings_from(params: Mapping[str, Any]) -> BrokerSettings:
     for key in ("ssl_port", "controller_port", "plaintext_port", "sasl_port"):
         if key in values:
             values[key] = _int(values[key], -1)
-    for key in ("keep_plaintext", "sasl_enabled", "zookeeper_sasl_password_set"):
+    for key in ("keep_plaintext", "sasl_enabled", "zookeeper_sasl_password_set", "authorizer_enabled",
+                "allow_everyone_if_no_acl_found"):
         if key in values:
             values[key] = _flag(values[key])
     for key in ("ssl_enabled_protocols", "ssl_cipher_suites", "sasl_mechanisms", "dns_names", "ip_addresses"):
@@ -517,6 +601,12 @@ def settings_from(params: Mapping[str, Any]) -> BrokerSettings:
             values[key] = tuple(str(item) for item in values[key])
     if "zookeeper_ensemble" in values:
         values["zookeeper_ensemble"] = tuple(dict(member) for member in values["zookeeper_ensemble"])
+    if "kafka_nodes" in values:
+        if not isinstance(values["kafka_nodes"], (list, tuple)):
+            raise ValueError("settings.kafka_nodes must be a list, not %r" % (values["kafka_nodes"],))
+        values["kafka_nodes"] = tuple(dict(node) for node in values["kafka_nodes"])
+    if isinstance(values.get("super_users"), list):
+        values["super_users"] = tuple(values["super_users"])
     for key in ("advertised_host", "hostname", "ssl_listener_name", "controller_listener_name", "sasl_listener_name",
                 "migration_phase", "metadata_mode", "ssl_client_auth", "ssl_protocol",
                 "zookeeper_chroot", "listen_address", "zookeeper_sasl_username", "keystore_type", "truststore_type"):

@@ -474,3 +474,38 @@ def inventory_identities(hosts: Iterable[str], hostvars: Mapping[str, Any]) -> L
         out.append(dict(host=str(host), common_name=str(common_name),
                         subject={str(k): str(v) for k, v in dict(subject).items()}))
     return out
+
+
+def refusal_list(hosts: Iterable[str], hostvars: Mapping[str, Any], own_host: Optional[str] = None,
+                 shared: Any = (), rules: Any = None, declared: Any = ()) -> Dict[str, Any]:
+    """What signing for ``own_host`` checks, from the inventory: the Kafka nodes (``hosts``: groups
+    kafka_broker and kafka_controller), their mapping rules and super users (a node's inventory value wins
+    over ``rules``/``declared``, the caller's view; the collection's default last), minus ``own_host``'s
+    own principal and the principals ``shared`` (kafkasec_shared_principals) lets it hold.
+
+    Returns {"rules": text, "refused": {principal: whose}, "problems": [(variable, message)]}."""
+    hosts = list(dict.fromkeys(str(h) for h in hosts or []))
+    rules_value: Any = None
+    supers: List[str] = [str(p) for p in (declared or [])] if isinstance(declared, (list, tuple)) else []
+    for host in hosts:
+        variables = hostvars.get(host) or {}
+        if rules_value is None and variables.get(RULES_VARIABLE) not in (None, ""):
+            rules_value = variables.get(RULES_VARIABLE)
+        node_supers = variables.get(SUPER_USERS_VARIABLE) or []
+        if isinstance(node_supers, (list, tuple)):
+            supers += [str(p) for p in node_supers if str(p) not in supers]
+    if rules_value is None:
+        rules_value = rules if rules not in (None, "") else DEFAULT_RULES
+    shared_list = list(shared) if isinstance(shared, (list, tuple)) else None
+    problems = rules_problems(rules_value) + principal_problems(supers, SUPER_USERS_VARIABLE)
+    if shared_list is None:
+        problems.append((SHARED_VARIABLE, "%s must be a list of principals (User:<name>), not %r" % (
+            SHARED_VARIABLE, shared)))
+    else:
+        problems += principal_problems(shared_list, SHARED_VARIABLE)
+    text = rules_text(rules_value)
+    if problems:
+        return dict(rules=text, refused={}, problems=problems)
+    refused = protected_principals(node_identities(inventory_identities(hosts, hostvars)), parse_rules(text), supers,
+                                   own_host=own_host, shared=shared_list or [])
+    return dict(rules=text, refused=refused, problems=[])

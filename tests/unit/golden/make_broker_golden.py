@@ -25,6 +25,13 @@ vars (every string !unsafe; extra vars because vars_files would override play va
 Both expressions are read from the old task files, not copied. A case whose Jinja fails records
 {"error": message} instead of settings/derived.
 
+Intended changes since the recording, made by hand and said so in their commits:
+- 0.3.0 (authorisation): every case's settings gained the four keys the planner now sets -
+  authorizer.class.name (StandardAuthorizer; AclAuthorizer in ZooKeeper mode), ssl.principal.mapping.rules
+  (the default rule), super.users (User:<name> of every host of kafka_broker and kafka_controller, sorted,
+  ';'-joined) and allow.everyone.if.no.acl.found=false - except the cases in the middle of a live
+  migration (derived.migrating), where they stay as the file has them (here: absent, so '').
+
 Output per case: vars, current (file text), hostname, groups, hostvars (of the other inventory
 hosts), current_parsed (kafkasec_broker__current), settings, derived. The derived values are what a
 template of ansible-core 2.18 made of them: booleans, lists and dicts keep their type, numbers come
