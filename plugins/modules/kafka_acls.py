@@ -247,10 +247,9 @@ def main() -> None:
         outcome = ensure(ClusterRequest.from_params(params), principals, params['state'], module.check_mode)
     except AclError as exc:
         module.fail_json(msg="%s: %s" % (host, exc), **result)
+    # Ansible shows the diff with --diff only.
     result.update(changed=outcome.changed, created=[b.as_dict() for b in outcome.to_create],
-                  deleted=[b.as_dict() for b in outcome.to_delete])
-    if module._diff:
-        result['diff'] = outcome.diff()
+                  deleted=[b.as_dict() for b in outcome.to_delete], diff=outcome.diff())
     module.exit_json(**result)
 
 

@@ -124,9 +124,9 @@ class Binding:
 
     def line(self) -> str:
         """One stable line per binding (diffs, messages)."""
-        return "%s %s %s on %s %s (%s) from host %s" % (self.principal, self.permission, self.operation,
-                                                       self.resource_type, self.resource_name, self.pattern_type,
-                                                       self.host)
+        return "%s %s %s on %s %s (%s) from host %s" % (
+            self.principal, self.permission, self.operation, self.resource_type, self.resource_name,
+            self.pattern_type, self.host)
 
     def as_dict(self) -> Dict[str, str]:
         return dict(principal=self.principal, resource_type=self.resource_type, resource_name=self.resource_name,
