@@ -46,8 +46,9 @@ options:
   requests:
     description:
       - Batch mode, the CSRs of many hosts. Each item has C(host) and C(csr), and may set C(current_certificate),
-        C(validity_days), C(renewal_days), C(allowed_dns_names), C(allowed_ip_addresses), C(allowed_common_names)
-        and C(force), which default to this module's options of the same names.
+        C(validity_days), C(renewal_days), C(allowed_dns_names), C(allowed_ip_addresses), C(allowed_common_names),
+        C(principal_mapping_rules), C(refused_principals), C(certificate_for) and C(force), which default to this
+        module's options of the same names (C(certificate_for) to C(host)).
       - Build the allow-lists from the inventory on the controller, never from what a host reports, so that a
         host cannot ask for another host's names.
     type: list
@@ -78,6 +79,25 @@ options:
         name to keep one host from asking for another's identity.
     type: list
     elements: str
+  principal_mapping_rules:
+    description:
+      - Kafka's C(ssl.principal.mapping.rules) (the brokers'), to work out which principal the CSR's subject would
+        be. Used with O(refused_principals).
+    type: str
+    default: RULE:^CN=([^,]+).*$/$1/,DEFAULT
+  refused_principals:
+    description:
+      - Principals (C(User:<name>)) the certificate must not map to, each with whose it is - the Kafka nodes' own
+        principals and the super users, as the C(kafkasec.tls.kafka_principal_refusals) filter computes them on the
+        controller from the inventory. A CSR whose subject (rendered as the JDK does, RFC 2253) maps to one of them
+        under O(principal_mapping_rules) is refused, so no certificate can impersonate a node or a super user.
+      - Empty - no check.
+    type: dict
+    default: {}
+  certificate_for:
+    description: Who the certificate is for, in the refusal message (batch mode - the request's C(host)).
+    type: str
+    default: this certificate
   extended_key_usage:
     description: Extended key usages of the certificate.
     type: list
@@ -193,6 +213,9 @@ def main() -> None:
             allowed_dns_names=dict(type='list', elements='str'),
             allowed_ip_addresses=dict(type='list', elements='str'),
             allowed_common_names=dict(type='list', elements='str'),
+            principal_mapping_rules=dict(type='str', default='RULE:^CN=([^,]+).*$/$1/,DEFAULT'),
+            refused_principals=dict(type='dict', default={}),
+            certificate_for=dict(type='str', default='this certificate'),
             extended_key_usage=dict(type='list', elements='str', choices=['serverAuth', 'clientAuth'],
                                     default=['serverAuth', 'clientAuth']),
             force=dict(type='bool', default=False),

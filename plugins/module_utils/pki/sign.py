@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import read_bytes, read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals import (
+    DEFAULT_RULES,
+    impersonation_problem,
+    rfc2253_of_name,
+)
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     REASON_FORCED,
     REASON_KEPT,
@@ -39,6 +44,10 @@ class SignRequest:
     current_certificate: Optional[str]
     policy: SignPolicy
     force: bool
+    # No impersonation: principal -> whose it is (nodes, super users), and the rules that map the subject.
+    refused_principals: Optional[Mapping[str, str]] = None
+    principal_mapping_rules: str = DEFAULT_RULES
+    certificate_for: str = "this certificate"
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "SignRequest":
@@ -62,6 +71,9 @@ class SignRequest:
                 extended_key_usage=tuple(params["extended_key_usage"]),
             ),
             force=params["force"],
+            refused_principals=dict(params.get("refused_principals") or {}),
+            principal_mapping_rules=str(params.get("principal_mapping_rules") or DEFAULT_RULES),
+            certificate_for=str(params.get("certificate_for") or "this certificate"),
         )
 
 
@@ -121,6 +133,10 @@ def sign(request: SignRequest, ca: Optional[CertificateAuthority] = None) -> Sig
     if refused:
         raise PkiError("csr (%s) asks for names the allow-lists do not allow: %s" % (
             wanted.subject.rfc4514_string(), ", ".join(refused)))
+    impersonation = impersonation_problem(rfc2253_of_name(csr.subject), request.principal_mapping_rules,
+                                          request.refused_principals or {}, request.certificate_for)
+    if impersonation:
+        raise PkiError(impersonation)
     ca = ca or load_ca(request)
     current = None
     if request.current_certificate:
@@ -140,7 +156,8 @@ def sign(request: SignRequest, ca: Optional[CertificateAuthority] = None) -> Sig
 
 # The per-host fields of a batch request; the CA options are the module's own.
 BATCH_FIELDS = ("host", "csr", "current_certificate", "validity_days", "renewal_days", "allowed_dns_names",
-                "allowed_ip_addresses", "allowed_common_names", "force")
+                "allowed_ip_addresses", "allowed_common_names", "principal_mapping_rules", "refused_principals",
+                "certificate_for", "force")
 
 
 def sign_batch(params: Mapping[str, Any]) -> Tuple[Dict[str, Dict[str, Any]], List[str], bool, List[str]]:
@@ -166,6 +183,8 @@ def sign_batch(params: Mapping[str, Any]) -> Tuple[Dict[str, Dict[str, Any]], Li
             if not entry.get("csr"):
                 raise PkiError("no csr")
             merged = dict(params, **{key: value for key, value in entry.items() if value is not None})
+            if not entry.get("certificate_for"):
+                merged["certificate_for"] = host
             for number in ("validity_days", "renewal_days"):
                 merged[number] = int(merged[number])
             outcome = sign(SignRequest.from_params(merged), ca)
