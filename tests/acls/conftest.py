@@ -7,14 +7,15 @@ lab instance of its own:
     KAFKASEC_TEST_LAB_INSTANCE=N tests/lab_suites.sh acls
 
 One combined KRaft node and the CA host: ACLs live in the cluster's metadata, one node keeps them as three
-would. The `cluster` fixture rolls TLS out with site.yml, then turns StandardAuthorizer on with
-playbooks/authorizer.yml (kafkasec.tls.properties and a restart: the CN mapping rule, super.users = the node's
-own principal and the admin principal the module connects as, deny when no ACL matches), whatever site.yml
-itself does about authorisation.
+would. The `cluster` fixture rolls TLS out with site.yml, authorisation included as the broker role lays it out
+by default (StandardAuthorizer, the CN mapping rule, super.users = the node's own principal plus
+kafkasec_super_users, deny when no ACL matches), with the admin principal kafka_acls connects as declared in
+kafkasec_super_users.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +29,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'unit'))
 from labkit import SSL_PORT, Site, lab_session, make_client_cert  # noqa: E402  pylint: disable=wrong-import-position
 
 AUTHORIZER = 'org.apache.kafka.metadata.authorizer.StandardAuthorizer'
-AUTHORIZER_PLAYBOOK = Path(__file__).resolve().parent / 'playbooks' / 'authorizer.yml'
 ADMIN_CN = 'kafkasec-acl-admin'
 CLIENT_CN = 'kafkasec-acl-client'
 
@@ -73,14 +73,13 @@ def cluster(lab, tmp_path_factory) -> AclCluster:
     work = tmp_path_factory.mktemp('acls')
     site = Site(lab, work)
     node = site.kafka_hosts()[0]['name']
-    rollout = site.run()
+    rollout = site.run('-e', json.dumps({'kafkasec_super_users': ['User:%s' % ADMIN_CN]}))
     assert rollout.rc == 0, rollout.describe()
-    authorizer = site.run('-e', 'kafkasec_test_acl_admin=%s' % ADMIN_CN, playbook=AUTHORIZER_PLAYBOOK)
-    assert authorizer.rc == 0, authorizer.describe()
     site.refresh()
     properties = (Path(site.kafka_hosts()[0]['root']) / 'etc' / 'server.properties').read_text()
     assert 'authorizer.class.name=%s' % AUTHORIZER in properties
-    assert 'super.users=User:%s;User:%s' % (node, ADMIN_CN) in properties
+    supers = [line.split('=', 1)[1] for line in properties.splitlines() if line.startswith('super.users=')]
+    assert [set(value.split(';')) for value in supers] == [{'User:%s' % node, 'User:%s' % ADMIN_CN}], supers
     ca = work / 'ca.crt'
     ca.write_bytes(site.ca_file('ca.crt').read_bytes())
     certs = {'admin': make_client_cert(site, work, 'admin', common_name=ADMIN_CN),
