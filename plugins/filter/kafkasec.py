@@ -35,6 +35,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.sasl import (
     sasl_options,
     user_options,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import client_dns_names as _client_dns_names
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals as _principals
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
@@ -285,6 +286,18 @@ def kafka_principal_refusals(hosts, hostvars, own_host=None, shared=None, rules=
                                     declared=[] if super_users is None else super_users)
 
 
+def client_bundle_problems(clients, refusal, variable="kafkasec_client_bundle_clients"):
+    """Why the client bundles cannot be issued (names, uniqueness, impersonation): a list of messages."""
+    return _principals.client_problems(clients, refusal if isinstance(refusal, Mapping) else {}, variable)
+
+
+def client_dns_names(client):
+    """A client bundle item's DNS SANs: its dns_names, else its name when that is a DNS name, else none."""
+    if not isinstance(client, Mapping):
+        raise AnsibleFilterError("client_dns_names: expected a client (a mapping with name), not %r" % (client,))
+    return _client_dns_names(str(client.get("name", "")), client.get("dns_names") or None)
+
+
 def java_argfile_quote(value, what="value"):
     """One token of a ``java @argfile``, read back by the launcher exactly."""
     try:
@@ -336,4 +349,6 @@ class FilterModule(object):
             "store_settings": store_settings,
             "kafka_node_identities": kafka_node_identities,
             "kafka_principal_refusals": kafka_principal_refusals,
+            "client_bundle_problems": client_bundle_problems,
+            "client_dns_names": client_dns_names,
         }

@@ -51,6 +51,13 @@ options:
     type: list
     elements: str
     default: []
+  require_san:
+    description:
+      - Refuse a request without any SAN (O(dns_names) and O(ip_addresses) both empty). A server's certificate needs
+        one (clients check the host name against the SANs); a client-only certificate, whose CN is a principal such
+        as C(secure_user), may have none (V(false)).
+    type: bool
+    default: true
   certificate_path:
     description: The host's current certificate file (leaf first). When it exists its content is returned as
       RV(current_certificate), so the signing step can keep a certificate that is still good.
@@ -123,6 +130,7 @@ def main() -> None:
             dns_names=dict(type='list', elements='str', default=[]),
             ip_addresses=dict(type='list', elements='str', default=[]),
             certificate_path=dict(type='path'),
+            require_san=dict(type='bool', default=True),
         ),
         add_file_common_args=True,
         supports_check_mode=True,

@@ -38,7 +38,8 @@ CONNECT_PLAYBOOK = REPO / 'playbooks' / 'connect.yml'
 CLIENT_PLAYBOOK = REPO / 'playbooks' / 'client_bundle.yml'
 WORKER = 'connect-1.lab.test'
 CLIENT_HOST = 'client-1.lab.test'
-CLIENTS = [{'name': 'orders-app'}, {'name': 'analytics', 'dns_names': ['analytics.lab.test']}]
+# A DNS-like name (its own DNS SAN), one with declared DNS names, and a principal that is no DNS name (no SAN).
+CLIENTS = [{'name': 'orders-app'}, {'name': 'analytics', 'dns_names': ['analytics.lab.test']}, {'name': 'secure_user'}]
 CA_PASSPHRASE = 'connect-lab-CA-passphrase-91b2'
 PREFIXES = ['', 'producer.', 'consumer.', 'admin.']
 
@@ -221,9 +222,12 @@ def test_client_bundle_files(lab: Lab, client: Dict) -> None:
     assert list(cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.CLIENT_AUTH]
     key = serialization.load_pem_private_key((bundle / ('%s.key' % name)).read_bytes(), None)
     assert key.public_key().public_numbers() == cert.public_key().public_numbers()
-    if client.get('dns_names'):
+    if client['name'] == 'secure_user':
+        with pytest.raises(x509.ExtensionNotFound):
+            cert.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+    else:
         sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        assert sans.get_values_for_type(x509.DNSName) == client['dns_names']
+        assert sans.get_values_for_type(x509.DNSName) == client.get('dns_names', [name])
     keystore_password = (bundle / 'keystore.password').read_text().strip()
     truststore_password = (bundle / 'truststore.password').read_text().strip()
     env = dict(os.environ, KAFKASEC_TEST_STOREPASS=keystore_password)
@@ -276,11 +280,14 @@ def test_no_secret_in_any_output(lab: Lab) -> None:
 
 
 @pytest.mark.parametrize('extra, message', [
-    ({'kafkasec_client_bundle_clients': [{'name': 'bad_name'}]}, 'kafkasec_client_bundle_clients must be a list'),
+    ({'kafkasec_client_bundle_clients': [{'name': 'bad/name'}]}, 'kafkasec_client_bundle_clients must be a list'),
+    ({'kafkasec_client_bundle_clients': [{'name': 'x' * 65}]}, 'longer than 64 characters'),
+    ({'kafkasec_client_bundle_clients': [{'name': 'kafka-2.lab.test'}]},
+     'maps to the principal User:kafka-2.lab.test under ssl.principal.mapping.rules'),
     ({'kafkasec_client_bundle_dir': '/tmp/with space'}, 'kafkasec_client_bundle_dir must be an absolute path'),
     ({'kafkasec_client_bundle_bootstrap_servers': 'kafka-2.lab.test:9092'},
      "kafkasec_client_bundle_bootstrap_servers: kafka-2.lab.test:9092 is broker kafka-2.lab.test's PLAINTEXT listener"),
-], ids=['name', 'dir', 'bootstrap'])
+], ids=['name', 'long-name', 'impersonation', 'dir', 'bootstrap'])
 def test_client_bundle_bad_input_fails_before_any_change(lab: Lab, extra: Dict, message: str) -> None:
     before = lab.snapshot()
     run = lab.run('-e', json.dumps(extra), playbook=CLIENT_PLAYBOOK, inventory=lab.inventory_path)

@@ -4,12 +4,14 @@
 """Host names, IP addresses and whether a certificate's SANs cover a name: one rule for the collection.
 
 Used by the node planner (is the advertised name in the certificate?), the TLS probe (does the
-served certificate match the name we connected to?) and the filters.
+served certificate match the name we connected to?), the client bundles (a client's name is a
+principal, and a DNS SAN only when it is a DNS name) and the filters.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from typing import Optional, Sequence
 
@@ -46,3 +48,41 @@ def covering_san(name: str, dns_names: Sequence[str], ip_addresses: Sequence[str
             if first and rest == pattern[2:]:
                 return "DNS:%s" % pattern
     return None
+
+
+# A DNS name: labels of letters, digits and '-' (not first or last), at most 63 each and 253 in all; the
+# same rule as pki/core.py validate_dns_name for a name without a wildcard.
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# A principal's name as the collection issues it in a client certificate's CN: what Kafka principals hold
+# (user names with '_', '@', '.'), nothing that RFC 2253 escapes or a mapping rule's [^,]+ would cut (',',
+# '+', '=', '"', '\\', '<', '>', ';', '#'), no '/' or leading '.' (the name is a directory and file name),
+# no spaces (librdkafka reads its properties without escapes). 64 characters at most (X.520 ub-common-name).
+_PRINCIPAL_NAME = re.compile(r"^[A-Za-z0-9_@][A-Za-z0-9_@.-]{0,63}$")
+
+
+def is_dns_name(name: object) -> bool:
+    """Whether ``name`` is a host name a DNS SAN can hold (no wildcard, no IP address)."""
+    if not isinstance(name, str) or not name or is_ip(name):
+        return False
+    candidate = name.rstrip(".").lower()
+    return len(candidate) <= 253 and all(_DNS_LABEL.match(label) for label in candidate.split("."))
+
+
+def principal_name_problem(name: object) -> Optional[str]:
+    """Why ``name`` cannot be a client certificate's CN and principal name, or None."""
+    if not isinstance(name, str) or not name:
+        return "a name must be a non-empty string, not %r" % (name,)
+    if len(name) > 64:
+        return "%r is longer than 64 characters (a certificate's CN holds at most 64)" % name
+    if not _PRINCIPAL_NAME.match(name):
+        return ("%r may hold only letters, digits and _ @ . - (not first: . or -): no '/', ',', '=', '+', quotes, "
+                "spaces or other characters that certificate DNs escape, mapping rules cut or paths "
+                "misread" % name)
+    return None
+
+
+def client_dns_names(name: str, declared: Optional[Sequence[str]] = None) -> list:
+    """A client certificate's DNS SANs: the declared ones, else the name when it is a DNS name, else none."""
+    if declared:
+        return [str(item) for item in declared]
+    return [name] if is_dns_name(name) else []

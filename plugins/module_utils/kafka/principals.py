@@ -509,3 +509,35 @@ def refusal_list(hosts: Iterable[str], hostvars: Mapping[str, Any], own_host: Op
     refused = protected_principals(node_identities(inventory_identities(hosts, hostvars)), parse_rules(text), supers,
                                    own_host=own_host, shared=shared_list or [])
     return dict(rules=text, refused=refused, problems=[])
+
+
+def client_problems(clients: Any, refusal: Mapping[str, Any], variable: str = "kafkasec_client_bundle_clients") -> List[str]:
+    """Why the client bundles cannot be issued: each client's name is its certificate's CN and its principal
+    (common/names.py principal_name_problem), unique, not a node's or a super user's principal (``refusal``:
+    refusal_list's answer), and ``dns_names``, when given, a list."""
+    # Imported here: common/names.py is plain too, but the planner does not need it.
+    from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import principal_name_problem
+
+    shape = ("%s must be a list of mappings, each with a unique name (the client's certificate CN and principal: "
+             "letters, digits and _ @ . -, at most 64 characters; also its DNS SAN when it is a DNS name) and "
+             "optionally dns_names (a list)" % variable)
+    if not isinstance(clients, (list, tuple)) or [c for c in clients if not isinstance(c, Mapping)]:
+        return ["%s; found %r" % (shape, clients)]
+    problems = ["%s: %s" % (variable, message) for _v, message in refusal.get("problems") or []]
+    names = [client.get("name") for client in clients]
+    bad = [principal_name_problem(name) for name in names]
+    if [b for b in bad if b] or len(set(map(str, names))) != len(names):
+        details = [b for b in bad if b] + (["names repeat"] if len(set(map(str, names))) != len(names) else [])
+        problems.append("%s; %s" % (shape, "; ".join(details)))
+        return problems
+    for client in clients:
+        dns_names = client.get("dns_names")
+        if dns_names is not None and (not isinstance(dns_names, (list, tuple))
+                                      or [d for d in dns_names if not isinstance(d, str)]):
+            problems.append("%s: client %s: dns_names must be a list of DNS names, not %r" % (
+                variable, client["name"], dns_names))
+        problem = impersonation_problem(dn_of_subject(client["name"]), refusal.get("rules") or DEFAULT_RULES,
+                                        refusal.get("refused") or {}, "client %s (%s)" % (client["name"], variable))
+        if problem:
+            problems.append("%s: client %s: %s" % (variable, client["name"], problem))
+    return problems

@@ -43,6 +43,7 @@ class CsrRequest:
     dns_names: List[str]
     ip_addresses: List[str]
     certificate_path: Optional[str]
+    require_san: bool = True  # False for a client-only certificate (its CN is a principal, not a host name)
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> "CsrRequest":
@@ -56,6 +57,7 @@ class CsrRequest:
             dns_names=list(params.get("dns_names") or []),
             ip_addresses=[str(i) for i in params.get("ip_addresses") or []],
             certificate_path=params.get("certificate_path"),
+            require_san=bool(params.get("require_san", True)),
         )
 
 
@@ -86,7 +88,7 @@ def ensure_key_and_csr(request: CsrRequest, check_parent: bool = True) -> CsrOut
         raise PkiError("subject must not hold CN: set common_name")
     subject = build_name(dict(request.subject, CN=request.common_name), "subject")
     dns, ips = normalise_names(request.dns_names, request.ip_addresses)
-    if not dns and not ips:
+    if not dns and not ips and request.require_san:
         raise PkiError("dns_names and ip_addresses are both empty: Kafka checks the host name against the SANs")
     if check_parent:
         check_parent_dir(request.privatekey_path, "privatekey_path")
