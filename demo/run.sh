@@ -6,11 +6,17 @@
 #                         (an existing lab is destroyed first, so the demo always starts from PLAINTEXT)
 #   3. PLAINTEXT          a produce/consume in clear text on port 9092: anyone may connect
 #   4. site.yml           ansible-playbook -i lab/run/inventory.yml playbooks/site.yml
-#   5. verify.yml         ansible-playbook -i lab/run/inventory.yml playbooks/verify.yml (a table per host)
-#   6. TLS client         a client certificate made with the collection's modules (key on the control
+#   5. acls.yml           ansible-playbook -i lab/run/inventory.yml playbooks/acls.yml -e @demo/acls.yml: the ACLs
+#                         (site.yml turned the authorizer on, deny when no ACL matches) of secure_user,
+#                         insecure_user (none), User:*, the demo client and verify.yml's client, and the client
+#                         bundles of secure_user and insecure_user in .build/demo/clients/<name>/
+#   6. verify.yml         ansible-playbook -i lab/run/inventory.yml playbooks/verify.yml (a table per host)
+#   7. TLS client         a client certificate made with the collection's modules (key on the control
 #                         node, signed on the CA host); produce/consume over TLS; no certificate and
 #                         PLAINTEXT refused
-#   7. summary            wall time of each step, the verify table, the client's results
+#   8. authorisation      with each bundle's librdkafka.properties: secure_user produces to and consumes
+#                         test_secure_topic in its group, insecure_user is refused (TOPIC_AUTHORIZATION_FAILED)
+#   9. summary            wall time of each step, the verify table, the clients' results
 #
 # Run as root (the lab adds Unix users, /etc/hosts entries and one sshd per host). Exits non-zero at
 # the first failure. The lab keeps running afterwards: `lab/labctl stop` stops it, `lab/labctl destroy`
@@ -21,6 +27,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 logs="$repo/.build/demo"
 client_dir="$logs/client"
+bundle_dir="$logs/clients"
 inventory=lab/run/inventory.yml
 
 if [ "$(id -u)" != 0 ]; then
@@ -108,14 +115,31 @@ tls_client() {
   "$python" demo/kafka_client.py --bootstrap "$(bootstrap 9092)" --expect-refused | tee -a "$logs/tls-client.txt"
 }
 
+authz() {
+  : > "$logs/authz.txt"
+  local name
+  for name in secure_user insecure_user; do
+    echo "  ${bundle_dir#"$repo"/}/$name/: $(cd "$bundle_dir/$name" && ls ca.crt "$name.crt" "$name.key" client.properties librdkafka.properties | tr '\n' ' ')" | tee -a "$logs/authz.txt"
+  done
+  "$python" demo/authz_client.py --bundle "$bundle_dir/secure_user" --topic test_secure_topic --group secure_group \
+    | tee -a "$logs/authz.txt"
+  "$python" demo/authz_client.py --bundle "$bundle_dir/insecure_user" --topic test_secure_topic --group secure_group \
+    --expect-refused | tee -a "$logs/authz.txt"
+}
+
 mkdir -p "$logs"
 rm -f "$logs"/*.log "$logs"/*.txt
+# The lab (and its CA) is new each time: so are the bundles.
+rm -rf "$bundle_dir"
 step "make deps (Debian packages, .venv, collection link)" deps
 step "lab/labctl up (3 KRaft brokers + CA host, PLAINTEXT)" lab_up
 step "PLAINTEXT produce/consume on 9092" plaintext
 step "ansible-playbook -i $inventory playbooks/site.yml" playbook site.log playbooks/site.yml
+step "ansible-playbook -i $inventory playbooks/acls.yml -e @demo/acls.yml" \
+  playbook acls.log playbooks/acls.yml -e @demo/acls.yml -e "kafkasec_client_bundle_dir=$bundle_dir" --diff
 step "ansible-playbook -i $inventory playbooks/verify.yml" playbook verify.log playbooks/verify.yml
 step "TLS client: certificate from the CA host, produce/consume on 9093, refusals" tls_client
+step "authorisation: secure_user allowed on test_secure_topic, insecure_user refused" authz
 
 total=$(secs "$t_demo")
 printf '\n%s==> Summary%s\n\n' "$bold" "$normal"
@@ -130,6 +154,8 @@ echo "  verify.yml, one table per host:"
 echo
 echo "  before (PLAINTEXT):"; sed 's/^/  /' "$logs/plaintext.txt"
 echo "  after (TLS):"; sed 's/^/  /' "$logs/tls-client.txt"
+echo "  authorisation (acls.yml; the client bundles of secure_user and insecure_user):"
+sed 's/^/  /' "$logs/authz.txt"
 echo
 echo "The lab keeps running. lab/labctl status | stop | destroy (make lab-stop, make lab-destroy)."
 echo "Logs: $logs"
