@@ -123,3 +123,21 @@ def test_without_a_refusal_list_nothing_is_checked(tmp_path, ca_params):
 def test_bad_inventory_values_are_problems_not_silence(hostvars, shared, variable):
     check = pr.refusal_list(["kafka-1.lab.test"], hostvars, shared=shared)
     assert [v for v, _m in check["problems"]] == [variable] and check["refused"] == {}
+
+
+@pytest.mark.parametrize("host, own_vars, refused, problems", [
+    # a node: every other node and the super users, not itself
+    ("kafka-1.lab.test", {}, {"User:kafka-2.lab.test", "User:kafka-3.lab.test", "User:admin"}, []),
+    # a Connect worker: every node and the super users
+    ("connect-1.lab.test", {}, {"User:kafka-1.lab.test", "User:kafka-2.lab.test", "User:kafka-3.lab.test", "User:admin"},
+     []),
+    # ... that may share the admin principal
+    ("connect-1.lab.test", {"kafkasec_shared_principals": ["User:admin"]},
+     {"User:kafka-1.lab.test", "User:kafka-2.lab.test", "User:kafka-3.lab.test"}, []),
+    ("connect-1.lab.test", {"kafkasec_shared_principals": "User:admin"}, set(), ["kafkasec_shared_principals"]),
+])
+def test_the_action_plugins_check_for_a_host(host, own_vars, refused, problems):
+    groups = {"kafka_broker": NODES[:2], "kafka_controller": NODES[1:], "kafka_connect": ["connect-1.lab.test"]}
+    check = pr.sign_check(host, groups, HOSTVARS, own_vars)
+    assert set(check["refused"]) == refused
+    assert [v for v, _m in check["problems"]] == problems

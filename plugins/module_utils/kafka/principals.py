@@ -541,3 +541,16 @@ def client_problems(clients: Any, refusal: Mapping[str, Any], variable: str = "k
         if problem:
             problems.append("%s: client %s: %s" % (variable, client["name"], problem))
     return problems
+
+
+# The inventory variables of the host a certificate is for that the signing check reads.
+SIGN_CHECK_VARIABLES = (SHARED_VARIABLE, RULES_VARIABLE, SUPER_USERS_VARIABLE)
+
+
+def sign_check(host: str, groups: Mapping[str, Any], hostvars: Mapping[str, Any],
+               own_vars: Mapping[str, Any]) -> Dict[str, Any]:
+    """refusal_list for the certificate of inventory host ``host`` (the host_pki action plugin): the Kafka nodes
+    are groups kafka_broker and kafka_controller; ``own_vars`` are ``host``'s SIGN_CHECK_VARIABLES as templated."""
+    nodes = list(groups.get("kafka_broker") or []) + list(groups.get("kafka_controller") or [])
+    return refusal_list(nodes, hostvars, own_host=host, shared=own_vars.get(SHARED_VARIABLE, []),
+                        rules=own_vars.get(RULES_VARIABLE), declared=own_vars.get(SUPER_USERS_VARIABLE, []))
