@@ -165,10 +165,15 @@ def plan(entries: Any, rules: Any = None, connect_principals: Optional[Mapping[s
 def worker_principals(hosts: Sequence[str], hostvars: Mapping[str, Any], rules: Any = None) -> Dict[str, str]:
     """{Connect worker host: its principal}: its certificate's subject from the inventory (the certificates
     role's kafkasec_cert_common_name, else the inventory name, and kafkasec_cert_subject), mapped by ``rules``."""
-    from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals import (
-        inventory_identities, node_identities, node_principals)
-    text = rules_text(rules if rules not in (None, "") else DEFAULT_RULES)
-    return node_principals(node_identities(inventory_identities(hosts or [], hostvars)), parse_rules(text))
+    parsed = parse_rules(rules_text(rules if rules not in (None, "") else DEFAULT_RULES))
+    out: Dict[str, str] = {}
+    for host in hosts or []:
+        variables = hostvars.get(host) or {}
+        subject = variables.get("kafkasec_cert_subject") or {}
+        dn = dn_of_subject(str(variables.get("kafkasec_cert_common_name") or host),
+                           {str(k): str(v) for k, v in dict(subject).items()})
+        out[str(host)] = principal_of(parsed, dn)
+    return out
 
 
 def inventory_plan(entries: Any, connect_hosts: Sequence[str], hostvars: Mapping[str, Any], rules: Any = None,
