@@ -261,9 +261,9 @@ def rules_problems(value: Any, variable: str = RULES_VARIABLE) -> List[Problem]:
     """Why ``value`` cannot be ssl.principal.mapping.rules (empty list: fine)."""
     text = rules_text(value)
     if not isinstance(value, (str, list, tuple)) or not text.strip():
-        return [(variable, "%s must be Kafka's ssl.principal.mapping.rules, a comma-separated list of "
-                           "RULE:pattern/replacement/[L|U] and DEFAULT (e.g. %s), not %r" % (variable, DEFAULT_RULES,
-                                                                                            value))]
+        message = ("%s must be Kafka's ssl.principal.mapping.rules, a comma-separated list of "
+                   "RULE:pattern/replacement/[L|U] and DEFAULT (e.g. %s), not %r" % (variable, DEFAULT_RULES, value))
+        return [(variable, message)]
     if re.search(r"[\x00-\x1f\x7f\u0085\u2028\u2029]", text):
         return [(variable, "%s must not hold control characters or line breaks (%r)" % (variable, text))]
     try:
@@ -459,9 +459,17 @@ def impersonation_problem(dn: str, rules_value: Any, refused: Mapping[str, str],
     return None
 
 
+# The CN every Kafka node's certificate carries by default (the certificates role's
+# kafkasec_cert_node_common_name): one principal for all nodes, as Strimzi's brokers share one subject and
+# as Kafka asks of brokers that set ZooKeeper ACLs with x509. super.users then names one principal for
+# the nodes, so a node added to the inventory changes no other node's file (no roll of the cluster).
+NODE_COMMON_NAME_VARIABLE = "kafkasec_cert_node_common_name"
+DEFAULT_NODE_COMMON_NAME = "kafka-node"
+
+
 def inventory_identities(hosts: Iterable[str], hostvars: Mapping[str, Any]) -> List[Dict[str, Any]]:
-    """The Kafka nodes' certificate subjects from the inventory (the certificates role's defaults: CN is the
-    inventory name, no other attributes), as plain data for a module's settings."""
+    """The Kafka nodes' certificate subjects from the inventory (the certificates role's defaults: a Kafka
+    node's CN is kafkasec_cert_node_common_name, no other attributes), as plain data for a module's settings."""
     out: List[Dict[str, Any]] = []
     seen = set()
     for host in hosts:
@@ -469,7 +477,8 @@ def inventory_identities(hosts: Iterable[str], hostvars: Mapping[str, Any]) -> L
             continue
         seen.add(host)
         variables = hostvars.get(host) or {}
-        common_name = variables.get("kafkasec_cert_common_name") or host
+        common_name = (variables.get("kafkasec_cert_common_name") or variables.get(NODE_COMMON_NAME_VARIABLE)
+                       or DEFAULT_NODE_COMMON_NAME)
         subject = variables.get("kafkasec_cert_subject") or {}
         out.append(dict(host=str(host), common_name=str(common_name),
                         subject={str(k): str(v) for k, v in dict(subject).items()}))
