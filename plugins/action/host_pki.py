@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals import SIGN_CHECK_VARIABLES, sign_check
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.host import sign_request
 
 
@@ -19,11 +21,28 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # unused since Ansible 2.5
         args = dict(self._task.args)
+        check = self._principal_check(args, task_vars) if args.get('step') == 'request' else None
+        if check and check['problems']:
+            # Bad authorisation settings in the inventory: refused before the host makes a key or a CSR.
+            result.update(failed=True, msg=problems_message(str(args.get('host')), check['problems']),
+                          problems=[dict(variable=v, message=m) for v, m in check['problems']])
+            return result
         result.update(self._execute_module(module_name='kafkasec.tls.host_pki', module_args=args,
                                            task_vars=task_vars))
         result.pop('sign_request', None)  # only the controller says what the CA may sign
         if args.get('step') == 'request':
             entry = sign_request(args, result)
             if entry is not None:
+                # No impersonation: the CA refuses a subject that maps to another node's or a super user's
+                # principal (the nodes' mapping rules and super users, from the inventory).
+                entry.update(principal_mapping_rules=check['rules'], refused_principals=check['refused'],
+                             certificate_for=entry['host'])
                 result['sign_request'] = entry
         return result
+
+    def _principal_check(self, args, task_vars):
+        """What this host's certificate must not map to, from the inventory as the controller templates it."""
+        task_vars = task_vars or {}
+        own = {name: self._templar.template(task_vars[name]) for name in SIGN_CHECK_VARIABLES if name in task_vars}
+        return sign_check(str(args.get('host') or task_vars.get('inventory_hostname')), task_vars.get('groups') or {},
+                          task_vars.get('hostvars') or {}, own)

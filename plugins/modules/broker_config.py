@@ -239,6 +239,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module import SecretBlockModule, record_pending
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan import (
+    authorization_warnings,
     decide_restart,
     migration_problems,
     host_problems,
@@ -323,6 +324,10 @@ def main():
                          scram_user_problems(params["scram_users"], "kafkasec_broker_scram_users", login_mechanisms=login)]
         if params["migration_check"]:
             problems += migration_problems(plan, settings, pending.get("reasons", []))
+        if not problems:
+            # The authorizer off or allow.everyone.if.no.acl.found on: the play's output says so.
+            for warning in authorization_warnings(settings, plan):
+                module.warn(warning)
     result["plan"] = {key: value for key, value in plan.as_dict().items() if key != "problems"}
     result["pending"] = pending
     try:
