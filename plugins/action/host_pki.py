@@ -21,6 +21,12 @@ class ActionModule(ActionBase):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp  # unused since Ansible 2.5
         args = dict(self._task.args)
+        installed = args.pop('installed', None)
+        if args.get('step') == 'install' and installed:
+            # The request call found the certificate kept and installed everything: its contract is
+            # this call's result, and the host is not contacted again.
+            result.update(installed, changed=False, changed_parts=[])
+            return result
         check = self._principal_check(args, task_vars) if args.get('step') == 'request' else None
         if check and check['problems']:
             # Bad authorisation settings in the inventory: refused before the host makes a key or a CSR.
@@ -30,7 +36,7 @@ class ActionModule(ActionBase):
         result.update(self._execute_module(module_name='kafkasec.tls.host_pki', module_args=args,
                                            task_vars=task_vars))
         result.pop('sign_request', None)  # only the controller says what the CA may sign
-        if args.get('step') == 'request':
+        if args.get('step') == 'request' and not result.get('installed'):
             entry = sign_request(args, result)
             if entry is not None:
                 # No impersonation: the CA refuses a subject that maps to another node's or a super user's

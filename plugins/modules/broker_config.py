@@ -19,6 +19,9 @@ description:
     not in the certificate, a file that is not a KRaft node's, a phase that may not run yet, a
     store directory that does not exist, ...) fails the task with a message that names the host,
     the variable and the value, before anything on any host changes.
+  - With O(step=plan) and O(backup), once every check has passed, it also keeps a backup set of the
+    node's files (as M(kafkasec.tls.backup) does, only when they differ from the newest set), so the
+    backup taken before a run changes anything costs no call of its own.
   - With O(step=apply) it merges O(content) (the rendered block, one C(key=value) per line; an empty
     value removes the key) into the file in place, keeping comments and every other key, records a
     pending restart next to the file when keys or the stores changed, and returns the changed key
@@ -106,6 +109,41 @@ options:
         node now (the phases before it written and rolled, no pending restart of a later phase).
     type: bool
     default: false
+  backup:
+    description:
+      - With O(step=plan), keep a backup set of these files after the checks have passed (nothing is
+        written when a check fails). The set is taken only when the files differ from the newest set
+        in O(backup.backup_dir), so a run that finds them unchanged reports no change.
+    type: dict
+    suboptions:
+      paths:
+        description: The files of the set (as M(kafkasec.tls.backup)'s O(kafkasec.tls.backup#module:paths)).
+        type: list
+        elements: path
+        required: true
+      backup_dir:
+        description: Where the sets live on the host (0700).
+        type: path
+        required: true
+      keep:
+        description: How many sets to keep (the oldest go).
+        type: int
+        default: 5
+      stamp:
+        description: The new set's name, a UTC time C(YYYYmmddTHHMMSS[.ffffff]Z) shared by the run's nodes.
+        type: str
+  digest_key:
+    description:
+      - With O(step=plan), a key only the controller holds for this run; the result's RV(known_state) carries
+        keyed digests (HMAC-SHA256) of the file's values under it, never the values.
+      - With O(step=apply) (and O(known_state)), the action plugin digests the rendered block under the same key
+        and, when the merge would change nothing (every value equal, nothing to remove, mode, owner and group as
+        wanted, the stores present, no store change, no restart pending), returns the unchanged result without
+        contacting the host. The module itself always merges.
+    type: str
+  known_state:
+    description: With O(step=apply), RV(known_state) of this node's O(step=plan) call in this run.
+    type: dict
   content:
     description:
       - With O(step=apply), the TLS block to merge (the role's rendered templates), one C(key=value)
@@ -175,6 +213,18 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+known_state:
+  description:
+    - With O(step=plan) and O(digest_key), what the controller needs to tell whether a merge would change the file
+      (C(digests) of every key's value under O(digest_key), C(mode), C(owner), C(group), which store paths are
+      C(present), the keys the plan C(remove)s, the C(pending) restart record and its C(marker) file's
+      attributes); no value of the file.
+  returned: when step is plan and digest_key is given
+  type: dict
+backup:
+  description: With O(step=plan) and O(backup), the backup set (C(stamp), C(changed), C(sets), C(removed_sets), C(msg)).
+  returned: when backup is given
+  type: dict
 plan:
   description: The plan (no secret in it).
   returned: always
@@ -236,7 +286,9 @@ import os
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, snapshot
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module import SecretBlockModule, record_pending
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.known_state import state_of
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan import (
     authorization_warnings,
@@ -273,6 +325,14 @@ def main():
             pki_dir=dict(type="path"),
             commands=dict(type="dict", default={}),
             migration_check=dict(type="bool", default=False),
+            backup=dict(type="dict", options=dict(
+                paths=dict(type="list", elements="path", required=True),
+                backup_dir=dict(type="path", required=True),
+                keep=dict(type="int", default=5),
+                stamp=dict(type="str"),
+            )),
+            digest_key=dict(type="str", no_log=True),
+            known_state=dict(type="dict"),
             content=dict(type="str", default="", no_log=True),
             header=dict(type="str"),
             keystore_changed=dict(type="bool", default=False),
@@ -338,6 +398,22 @@ def main():
         module.fail_json(msg=problems_message(host, problems),
                          problems=[dict(variable=v, message=m) for v, m in problems], **result)
     if params["step"] == "plan":
+        if params["digest_key"]:
+            result["known_state"] = dict(state_of(path, props, params["digest_key"],
+                                                  [item for item in params["store_paths"].values() if item],
+                                                  pending, marker),
+                                         remove=list(plan.remove))
+        if params["backup"]:
+            backup = params["backup"]
+            try:
+                outcome = snapshot(backup["paths"], backup["backup_dir"], backup["keep"], module.check_mode,
+                                   backup["stamp"])
+            except (BackupError, OSError) as exc:
+                module.fail_json(msg="%s: keeping a backup set in %s (kafkasec_broker_backup_dir) failed: %s" % (
+                    host, backup["backup_dir"], to_native(exc)), **result)
+            result["backup"] = dict(changed=outcome.changed, stamp=outcome.stamp, sets=outcome.sets,
+                                    removed_sets=outcome.removed_sets, msg=outcome.message)
+            result["changed"] = outcome.changed
         module.exit_json(**result)
 
     missing = [item for item in params["require_files"] if not os.path.exists(item)]

@@ -158,9 +158,19 @@ options:
       - O(step=install), this host's entry of the CA's batch result (RV(kafkasec.tls.sign#module:certificates)); unset
         when signing did not run, and the files on the host are used as they are.
     type: dict
+  installed:
+    description:
+      - O(step=install), the RV(pki) of this host's O(step=request) call when that call already installed
+        everything (RV(installed)). The action plugin then returns it as this call's result without
+        running on the host; the module itself ignores it and installs from the files.
+    type: dict
   ca_chain:
-    description: O(step=install), the CA certificates (PEM each) the truststore holds, e.g.
-      RV(kafkasec.tls.sign#module:ca_chain); unset means the host's O(ca_chain_path).
+    description:
+      - O(step=install), the CA certificates (PEM each) the truststore holds, e.g.
+        RV(kafkasec.tls.sign#module:ca_chain); unset means the host's O(ca_chain_path).
+      - O(step=request), the CA certificates as the CA role returned them; a host whose certificate
+        the CA would keep (issued by this CA, same key and names, outside the renewal window, no
+        O(force_renew)) needs no signing, and the call installs at once (RV(installed)).
     type: list
     elements: str
     default: []
@@ -213,9 +223,18 @@ key_reason:
   description: O(step=request), why the key was kept or made (kept, missing, ...).
   returned: step is request
   type: str
+installed:
+  description: O(step=request) with O(ca_chain), true when the CA would keep the host's certificate and this call
+    installed the chain and stores already (no signing, no install call needed).
+  returned: step is request and the certificate is kept
+  type: bool
+pki:
+  description: With RV(installed), the PKI contract, as O(step=install) returns it.
+  returned: step is request and the certificate is kept
+  type: dict
 sign_request:
   description:
-    - O(step=request), this host's entry for O(kafkasec.tls.sign#module:requests) - the CSR and current certificate
+    - O(step=request), unless RV(installed), this host's entry for O(kafkasec.tls.sign#module:requests) - the CSR and current certificate
       from the host, the allow-lists (O(dns_names), O(ip_addresses), O(common_name)) and lifetime from the task's
       arguments as the controller templated them (the action plugin adds it), never from what the host reports.
   returned: step is request
@@ -317,6 +336,7 @@ def main() -> None:
             ca_hosts=dict(type='list', elements='str'),
             ca_ready=dict(type='bool', default=True),
             signed=dict(type='dict'),
+            installed=dict(type='dict', no_log=True),
             ca_chain=dict(type='list', elements='str', default=[]),
             owner=dict(type='str'),
             group=dict(type='str'),
@@ -338,7 +358,8 @@ def main() -> None:
     try:
         if params['step'] == 'request':
             changed = _settle_directory(module, settings.pki_dir)
-            outcome = host_pki.request(settings, pki_dir_exists=os.path.isdir(settings.pki_dir))
+            outcome = host_pki.request(settings, pki_dir_exists=os.path.isdir(settings.pki_dir),
+                                       ca_chain=params['ca_chain'])
         elif params['step'] == 'install':
             key_available = not module.check_mode or os.path.exists(settings.privatekey_path)
             outcome = host_pki.install(settings, params['signed'], params['ca_chain'], key_available)

@@ -243,3 +243,46 @@ def test_truststore_only_writes_the_truststore_and_its_password(tmp_path: Path) 
     assert first.result["truststore_changed"] and first.result["secret_fields"] == ["truststore_password"]
     again = H.truststore_only(s, [issuer.pem])
     assert not again.result["truststore_changed"] and all(item.data is None for item in again.writes)
+
+
+# ------------------------------------------- a kept certificate installs in the request call
+
+KEPT_CASES = [
+    # (case, settings overrides for the second run, CA chain given?, installs in the request call)
+    ("converged host, CA chain given", {}, True, True),
+    ("no CA chain (e.g. --tags sign): the CA decides", {}, False, False),
+    ("forced renewal", dict(force_renew=True), True, False),
+    ("a name added", dict(dns_names=["kafka-1.lab.test", "kafka-1.example.com"]), True, False),
+    ("inside the renewal window", dict(validity_days=400, renewal_days=370), True, False),
+]
+
+
+@pytest.mark.parametrize("case,overrides,with_chain,installs", KEPT_CASES, ids=[c[0] for c in KEPT_CASES])
+def test_request_installs_when_the_ca_would_keep_the_certificate(tmp_path: Path, ca: Dict[str, Any], case,
+                                                                 overrides, with_chain, installs) -> None:
+    first = roll(settings(tmp_path), ca["params"])
+    s = settings(tmp_path, **overrides)
+    chain = [cert_pem(ca["issuer"].cert)] if with_chain else []
+    requested = H.request(s, pki_dir_exists=True, ca_chain=chain)
+    assert bool(requested.result.get("installed")) == installs, case
+    # What the CA would answer, as the sign step decides it: the host's own rule must agree with it.
+    args = dict(host=s.host, common_name=s.common_name, dns_names=s.dns_names, ip_addresses=s.ip_addresses,
+                validity_days=s.validity_days, renewal_days=s.renewal_days, force_renew=s.force_renew)
+    results, _w, _changed, _chain = sign_batch(dict(ca["params"], requests=[H.sign_request(args, requested.result)]))
+    ca_keeps = installs or not with_chain  # without the chain only the CA can tell, and it keeps
+    assert (results[s.host]["reason"] == "kept") == ca_keeps, (case, results[s.host])
+    if installs:
+        contract = requested.result["pki"]
+        assert requested.changed_parts == [] and all(item.data is None for item in requested.writes)
+        assert contract == dict(first.result, keystore_changed=False, truststore_changed=False,
+                                certificate_changed=False, sign_reason="kept")
+        assert H.sign_request(args, requested.result) is not None  # the action plugin drops it on 'installed'
+
+
+def test_request_install_rewrites_a_damaged_store_in_the_same_call(tmp_path: Path, ca: Dict[str, Any]) -> None:
+    roll(settings(tmp_path), ca["params"])
+    s = settings(tmp_path)
+    Path(s.truststore_path).write_bytes(b"not a PKCS12 file")
+    requested = H.request(s, pki_dir_exists=True, ca_chain=[cert_pem(ca["issuer"].cert)])
+    assert requested.result["installed"] and requested.changed_parts == ["truststore"]
+    assert requested.result["pki"]["truststore_changed"]

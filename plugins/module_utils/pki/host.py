@@ -23,12 +23,19 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import read_optional
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
+    REASON_KEPT,
+    CertificateAuthority,
     KeySpec,
     PkiError,
+    SignPolicy,
+    cert_pem,
     certificate_fingerprint,
+    certs_pem,
     iso,
     load_certificates,
+    load_csr,
     load_private_key,
+    reissue_reason,
     validate_dns_name,
     validate_ip_address,
 )
@@ -60,6 +67,7 @@ class HostPki:
     subject: Dict[str, str] = field(default_factory=dict)
     key_spec: KeySpec = KeySpec("rsa", 3072, "P-256")
     regenerate_key: str = "if_mismatch"
+    force_renew: bool = False
     privatekey_path: str = ""
     privatekey_passphrase: Optional[str] = None
     certificate_path: str = ""
@@ -288,8 +296,14 @@ def _passwords(s: HostPki, outcome: StepOutcome) -> Dict[str, Optional[str]]:
     return passwords
 
 
-def request(s: HostPki, pki_dir_exists: bool) -> StepOutcome:
-    """The host's key (kept or new) and CSR, and its store passwords; call after host_problems."""
+def request(s: HostPki, pki_dir_exists: bool, ca_chain: Sequence[str] = ()) -> StepOutcome:
+    """The host's key (kept or new) and CSR, and its store passwords; call after host_problems.
+
+    With `ca_chain` (the CA certificates as the CA role returned them), a host whose certificate the
+    CA would keep (``kept_by_ca``) needs no signing: the step installs at once (``install`` with that
+    answer) and its result holds ``installed: true`` and the PKI contract under ``pki``, so the
+    certificates role's sign and install calls have nothing left to do for it.
+    """
     outcome = StepOutcome()
     csr = ensure_key_and_csr(CsrRequest(
         privatekey_path=s.privatekey_path, privatekey_passphrase=s.privatekey_passphrase, key_spec=s.key_spec,
@@ -299,10 +313,43 @@ def request(s: HostPki, pki_dir_exists: bool) -> StepOutcome:
     outcome.writes.append(FileWrite(s.privatekey_path, csr.key_pem, "0600"))
     if csr.key_pem is not None:
         outcome.changed_parts.append("key %s" % csr.reason)
-    if pki_dir_exists:
-        _passwords(s, outcome)
     outcome.result = dict(csr.result)
+    kept = kept_by_ca(s, csr.csr_pem, csr.current_certificate, ca_chain) if csr.key_pem is None else None
+    if kept is not None and pki_dir_exists:
+        installed = install(s, kept, ca_chain)
+        outcome.writes += installed.writes
+        outcome.changed_parts += installed.changed_parts
+        outcome.warnings += installed.warnings
+        outcome.result.update(installed=True, pki=installed.result)
+    elif pki_dir_exists:
+        _passwords(s, outcome)
     return outcome
+
+
+def kept_by_ca(s: HostPki, csr_pem: str, current_certificate: Optional[str],
+               ca_chain: Sequence[str]) -> Optional[Dict[str, Any]]:
+    """The CA's answer for this host when the CA would keep its current certificate, worked out on
+    the host with the CA's own rule (``reissue_reason``: issued by this CA, same key, same names and
+    usages, outside the renewal window) and the lifetime the inventory gives; None when the CA must
+    sign (or cannot be asked here: no CA chain, a forced renewal). Trusting the host for this is
+    safe: a host that wrongly keeps its certificate only keeps what the CA signed for it before."""
+    if s.force_renew or not ca_chain or not current_certificate:
+        return None
+    authorities: List[Any] = []
+    for index, pem in enumerate(ca_chain):
+        authorities += load_certificates(pem, "CA certificate %d" % index)
+    try:
+        current = load_certificates(current_certificate, "kafkasec_cert_certificate_path %s" % s.certificate_path)
+    except PkiError:
+        return None
+    ca = CertificateAuthority(authorities[0], None, authorities[1:])
+    policy = SignPolicy(validity_days=int(s.validity_days), renewal_days=int(s.renewal_days))
+    if reissue_reason(current, load_csr(csr_pem, "csr"), ca, policy) != REASON_KEPT:
+        return None
+    leaf, chain = current[0], certs_pem(ca.chain)
+    return dict(certificate=cert_pem(leaf), chain=chain, fullchain=cert_pem(leaf) + chain,
+                fingerprint_sha256=certificate_fingerprint(leaf), serial=leaf.serial_number,
+                not_after=iso(leaf.not_valid_after_utc), reason=REASON_KEPT, changed=False)
 
 
 def _differs(path: str, data: bytes) -> bool:
