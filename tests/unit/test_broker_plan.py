@@ -341,7 +341,8 @@ def test_the_role_hands_the_planner_what_the_golden_cases_assume(tmp_path):
         # The inventory name of the test host differs from the case's; everything else must agree.
         # broker_config adds whether the ZooKeeper password is set from its own (no_log) option.
         assert templated["kafka_nodes"] == [
-            dict(host="case%d" % i, common_name="broker-one" if i == 1 else "case%d" % i, subject={"O": "Ex"} if i == 1 else {})
+            # the certificates role's default for a Kafka node: the CN all nodes share (kafkasec_cert_node_common_name)
+            dict(host="case%d" % i, common_name="broker-one" if i == 1 else "kafka-node", subject={"O": "Ex"} if i == 1 else {})
             for i in range(len(SETTINGS_CASES))], templated["kafka_nodes"]
         templated.update(hostname=case["hostname"], kafka_nodes=kafka_nodes_of(case),
                          zookeeper_sasl_password_set="kafkasec_broker_zookeeper_sasl_password" in case["vars"])
@@ -497,10 +498,14 @@ def test_the_role_defaults_are_the_planners_and_documented():
 
 def test_the_tools_connect_as_a_node_whose_principal_is_a_super_user():
     """The rolling restart's health gates, scram_users and cluster_health use the node's own certificate (the
-    certificates role's kafkasec_cert_certificate_path, CN kafkasec_cert_common_name): that principal is in
-    super.users, so they keep working with the authorizer on and no ACL."""
+    certificates role's kafkasec_cert_certificate_path, CN kafkasec_cert_common_name, on a Kafka node by default
+    kafkasec_cert_node_common_name): that principal is in super.users, so they keep working with the authorizer
+    on and no ACL."""
     cert_defaults = yaml.safe_load((REPO_ROOT / "roles" / "certificates" / "defaults" / "main.yml").read_text())
-    assert cert_defaults["kafkasec_cert_common_name"] == "{{ inventory_hostname }}"
+    assert cert_defaults["kafkasec_cert_node_common_name"] == "kafka-node"
+    assert cert_defaults["kafkasec_cert_common_name"].split() == [
+        "{{", "kafkasec_cert_node_common_name", "if", "inventory_hostname", "in", "(groups['kafka_broker']", "|",
+        "default([]))", "+", "(groups['kafka_controller']", "|", "default([]))", "else", "inventory_hostname", "}}"]
     rolling = yaml.safe_load((REPO_ROOT / "roles" / "rolling_restart" / "vars" / "main.yml").read_text())
     assert "kafkasec_pki.certificate_path | default(kafkasec_cert_certificate_path)" in \
         rolling["kafkasec_rolling_restart__cert_path"]

@@ -65,7 +65,8 @@ def test_a_dns_san_only_when_the_name_is_a_dns_name_or_declared(client, sans):
     ([{}], "non-empty string"),
     ([{"name": "a", "dns_names": "a.lab.test"}], "dns_names must be a list"),
     # impersonation: a node's principal, a super user's
-    ([{"name": "kafka-2.lab.test"}], "maps to the principal User:kafka-2.lab.test under ssl.principal.mapping.rules"),
+    # the Kafka nodes' certificates share the CN kafka-node by default (kafkasec_cert_node_common_name)
+    ([{"name": "kafka-node"}], "maps to the principal User:kafka-node under ssl.principal.mapping.rules"),
     ([{"name": "admin"}], "a super user (kafkasec_super_users)"),
 ])
 def test_client_bundle_problems(clients, fragment):

@@ -214,7 +214,18 @@ def test_impersonation_is_refused_unless_declared(own_host, shared, dn, refused_
 
 
 def test_inventory_identities_use_the_certificates_role_defaults():
-    hostvars = {"kafka-1": {}, "kafka-2": {"kafkasec_cert_common_name": "k2", "kafkasec_cert_subject": {"O": "x"}}}
-    assert pr.inventory_identities(["kafka-1", "kafka-2", "kafka-1"], hostvars) == [
-        {"host": "kafka-1", "common_name": "kafka-1", "subject": {}},
-        {"host": "kafka-2", "common_name": "k2", "subject": {"O": "x"}}]
+    hostvars = {"kafka-1": {}, "kafka-2": {"kafkasec_cert_common_name": "k2", "kafkasec_cert_subject": {"O": "x"}},
+                "kafka-3": {"kafkasec_cert_node_common_name": "prod-kafka"}}
+    assert pr.inventory_identities(["kafka-1", "kafka-2", "kafka-1", "kafka-3"], hostvars) == [
+        {"host": "kafka-1", "common_name": "kafka-node", "subject": {}},
+        {"host": "kafka-2", "common_name": "k2", "subject": {"O": "x"}},
+        {"host": "kafka-3", "common_name": "prod-kafka", "subject": {}}]
+
+
+def test_nodes_with_the_default_subject_are_one_super_user_so_a_new_node_changes_no_super_users():
+    rules = pr.parse_rules(pr.rules_text(pr.DEFAULT_RULES))
+
+    def supers(hosts):
+        return pr.super_users(pr.node_identities(pr.inventory_identities(hosts, {})), rules)
+    assert supers(["kafka-1", "kafka-2", "kafka-3"]) == supers(["kafka-1", "kafka-2", "kafka-3", "kafka-4"]) \
+        == "User:kafka-node"

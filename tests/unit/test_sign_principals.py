@@ -22,7 +22,9 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.sign import SignR
 from pki_helpers import make_ca
 
 NODES = ["kafka-1.lab.test", "kafka-2.lab.test", "kafka-3.lab.test"]
-HOSTVARS: Dict[str, Dict[str, Any]] = {h: {} for h in NODES}
+# Nodes named after themselves (kafkasec_cert_common_name per host), so that each node is a principal of its
+# own; the default, one CN for every node (kafkasec_cert_node_common_name), is the last test below.
+HOSTVARS: Dict[str, Dict[str, Any]] = {h: {"kafkasec_cert_common_name": h} for h in NODES}
 HOSTVARS["kafka-3.lab.test"]["kafkasec_super_users"] = ["User:admin"]  # declared on a node (group_vars)
 
 
@@ -87,7 +89,7 @@ def test_batch_signing_refuses_a_node_or_super_user_principal(tmp_path, ca_param
 def test_the_mapping_rules_decide_who_is_whom(tmp_path, ca_params):
     """With rules that upper-case the first label, CN=KAFKA-2.other maps to User:KAFKA-2 = node kafka-2's principal."""
     rules = "RULE:^CN=([^.,]+)[.,]?.*$/$1/U,DEFAULT"
-    hostvars = {h: {"kafkasec_ssl_principal_mapping_rules": rules} for h in NODES}
+    hostvars = {h: {"kafkasec_ssl_principal_mapping_rules": rules, "kafkasec_cert_common_name": h} for h in NODES}
     check = pr.refusal_list(NODES, hostvars, own_host="client-1")
     assert check["rules"] == rules and "User:KAFKA-2" in check["refused"]
     with pytest.raises(PkiError, match="maps to the principal User:KAFKA-2 .* Kafka node kafka-2.lab.test"):
@@ -141,3 +143,15 @@ def test_the_action_plugins_check_for_a_host(host, own_vars, refused, problems):
     check = pr.sign_check(host, groups, HOSTVARS, own_vars)
     assert set(check["refused"]) == refused
     assert [v for v, _m in check["problems"]] == problems
+
+
+def test_with_the_default_node_subject_the_nodes_are_one_principal_no_client_may_take(tmp_path, ca_params):
+    hostvars: Dict[str, Dict[str, Any]] = {h: {} for h in NODES}
+    node = pr.refusal_list(NODES, hostvars, own_host="kafka-2.lab.test")
+    assert node["refused"] == {}  # a node may hold the nodes' principal
+    client = pr.refusal_list(NODES, hostvars, own_host="connect-1.lab.test")
+    assert set(client["refused"]) == {"User:%s" % pr.DEFAULT_NODE_COMMON_NAME}
+    with pytest.raises(PkiError, match="must not share it"):
+        sign(SignRequest.from_params(dict(ca_params, csr=csr_for(tmp_path, "c1", pr.DEFAULT_NODE_COMMON_NAME),
+                                          principal_mapping_rules=client["rules"], refused_principals=client["refused"],
+                                          certificate_for="client kafka-node")))
