@@ -293,3 +293,16 @@ def test_client_bundle_bad_input_fails_before_any_change(lab: Lab, extra: Dict, 
     run = lab.run('-e', json.dumps(extra), playbook=CLIENT_PLAYBOOK, inventory=lab.inventory_path)
     assert run.rc != 0 and message in run.output, run.describe()
     assert snapshot_diff(before, lab.snapshot()) == []
+
+
+def test_a_worker_certificate_with_a_brokers_principal_is_refused(lab: Lab) -> None:
+    """No impersonation: a Connect worker whose inventory names its certificate after a broker (CN kafka-1.lab.test,
+    so User:kafka-1.lab.test, a super user) is refused by the CA, naming the principal and whose it is."""
+    before = lab.snapshot()
+    run = lab.run('-e', json.dumps({'kafkasec_cert_common_name': 'kafka-1.lab.test'}), playbook=CONNECT_PLAYBOOK,
+                  inventory=lab.inventory_path)
+    assert run.rc != 0, run.describe()
+    assert ('maps to the principal User:kafka-1.lab.test under ssl.principal.mapping.rules' in run.output
+            and 'the principal of Kafka node kafka-1.lab.test' in run.output
+            and 'kafkasec_shared_principals' in run.output), run.describe()
+    assert [path for path in snapshot_diff(before, lab.snapshot()) if 'connect-1' in str(path) and '.crt' in str(path)] == []
