@@ -11,7 +11,12 @@ from __future__ import annotations
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals import SIGN_CHECK_VARIABLES, sign_check
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals import (
+    SIGN_CHECK_VARIABLES,
+    dn_of_subject,
+    impersonation_problem,
+    sign_check,
+)
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.host import sign_request
 
 
@@ -28,6 +33,14 @@ class ActionModule(ActionBase):
             result.update(installed, changed=False, changed_parts=[])
             return result
         check = self._principal_check(args, task_vars) if args.get('step') == 'request' else None
+        if check and not check['problems']:
+            # The certificate the inventory asks for must not impersonate either: checked here, before the
+            # host makes a key, and also when the CA would keep the current certificate (the request step
+            # then installs without asking the CA, which would refuse it).
+            problem = impersonation_problem(dn_of_subject(str(args.get('common_name') or ''), args.get('subject')),
+                                            check['rules'], check['refused'], str(args.get('host')))
+            if problem:
+                check = dict(check, problems=[('kafkasec_cert_common_name', problem)])
         if check and check['problems']:
             # Bad authorisation settings in the inventory: refused before the host makes a key or a CSR.
             result.update(failed=True, msg=problems_message(str(args.get('host')), check['problems']),
