@@ -52,6 +52,20 @@ def client(ca, tmp_path_factory) -> kafkalab.ClientPKI:
 
 
 @pytest.fixture(scope='session')
+def node_client(lab, ca, tmp_path_factory) -> kafkalab.ClientPKI:
+    """A certificate with the CN of a Kafka node's own certificate (as the collection's tools connect - health
+    gates, scram_users, cluster_health use the node's certificate): a super user, so it needs no ACL."""
+    host = lab.kafka_hosts[0]
+    node_cert = kafkalab.x509.load_pem_x509_certificate((lab.pki_dir(host) / ('%s.crt' % host)).read_bytes())
+    common_name = node_cert.subject.get_attributes_for_oid(kafkalab.NameOID.COMMON_NAME)[0].value
+    super_users = lab.server_properties(host).get('super.users', '').split(';')
+    assert 'User:%s' % common_name in super_users, (common_name, super_users)
+    pem = ca.certificate.public_bytes(kafkalab.serialization.Encoding.PEM)
+    return kafkalab.issue_client(tmp_path_factory.mktemp('node-client'), ca.certificate, ca.privatekey, pem,
+                                 common_name)
+
+
+@pytest.fixture(scope='session')
 def foreign_client(ca, tmp_path_factory) -> kafkalab.ClientPKI:
     """A client certificate from another CA, one that even has the lab CA's subject name.
 

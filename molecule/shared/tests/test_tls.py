@@ -99,7 +99,12 @@ def test_keystore(lab, ca, kafka_host):
     (entry,) = entries
     assert entry.entry_type == 'PrivateKeyEntry', entry
     assert entry.chain_length == 2, entry
-    assert entry.owners[0].startswith('CN=%s' % kafka_host), entry.owners
+    # The nodes share one CN by default (kafkasec_cert_node_common_name, kafka-node: one super-user principal);
+    # the SANs name each host (the handshake tests verify the host name).
+    variables = lab.hostvars[kafka_host]
+    common_name = (variables.get('kafkasec_cert_common_name') or variables.get('kafkasec_cert_node_common_name')
+                   or 'kafka-node')
+    assert entry.owners[0] == 'CN=%s' % common_name, entry.owners
     assert entry.sha256[1] == ca.fingerprint_sha256, (entry.sha256, ca.fingerprint_sha256)
 
 
@@ -179,8 +184,9 @@ def test_metadata_over_ssl(lab, ca, client, broker_host):
     assert seen == want
 
 
-def test_produce_consume_roundtrip(lab, ca, client):
-    conf = kafkalab.kafka_conf(lab, client, ca.certificate_path)
+def test_produce_consume_roundtrip(lab, ca, node_client):
+    """A round trip as a super user (the authorizer is on by default; an ordinary client needs ACLs)."""
+    conf = kafkalab.kafka_conf(lab, node_client, ca.certificate_path)
     topic = 'molecule-%s' % uuid.uuid4().hex[:12]
     admin = AdminClient(conf)
     rf = min(3, len(lab.brokers))
@@ -208,6 +214,32 @@ def test_produce_consume_roundtrip(lab, ca, client):
         finally:
             consumer.close()
         assert sorted(got) == sorted(sent)
+    finally:
+        admin.delete_topics([topic])[topic].result(60)
+
+
+def test_client_without_acls_is_denied(lab, ca, client, node_client):
+    """The authorizer is on and allows nothing without an ACL: the CA-signed molecule-client may not create a topic,
+    and may neither delete nor produce to one a super user created."""
+    admin = AdminClient(kafkalab.kafka_conf(lab, node_client, ca.certificate_path))
+    topic = 'molecule-acl-%s' % uuid.uuid4().hex[:12]
+    admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=min(3, len(lab.brokers)))])[topic].result(60)
+    try:
+        conf = kafkalab.kafka_conf(lab, client, ca.certificate_path)
+        plain = AdminClient(conf)
+        other = 'molecule-denied-%s' % uuid.uuid4().hex[:12]
+        with pytest.raises(KafkaException) as created:
+            plain.create_topics([NewTopic(other, num_partitions=1, replication_factor=1)])[other].result(60)
+        assert 'AUTHORIZATION_FAILED' in created.value.args[0].name(), created.value
+        with pytest.raises(KafkaException) as deleted:
+            plain.delete_topics([topic])[topic].result(60)
+        assert 'AUTHORIZATION_FAILED' in deleted.value.args[0].name(), deleted.value
+        producer = Producer(dict(conf, acks='all', **{'message.timeout.ms': 15000}))
+        errors = []
+        producer.produce(topic, b'denied', on_delivery=lambda err, msg: errors.append(err))
+        producer.flush(30)
+        assert errors and errors[0] is not None and 'AUTHORIZATION_FAILED' in errors[0].name(), errors
+        assert topic in admin.list_topics(timeout=30).topics  # still there
     finally:
         admin.delete_topics([topic])[topic].result(60)
 
