@@ -282,8 +282,9 @@ def test_no_secret_in_any_output(lab: Lab) -> None:
 @pytest.mark.parametrize('extra, message', [
     ({'kafkasec_client_bundle_clients': [{'name': 'bad/name'}]}, 'kafkasec_client_bundle_clients must be a list'),
     ({'kafkasec_client_bundle_clients': [{'name': 'x' * 65}]}, 'longer than 64 characters'),
-    ({'kafkasec_client_bundle_clients': [{'name': 'kafka-2.lab.test'}]},
-     'maps to the principal User:kafka-2.lab.test under ssl.principal.mapping.rules'),
+    # The Kafka nodes' certificates share the CN kafka-node (kafkasec_cert_node_common_name): their principal.
+    ({'kafkasec_client_bundle_clients': [{'name': 'kafka-node'}]},
+     'maps to the principal User:kafka-node under ssl.principal.mapping.rules'),
     ({'kafkasec_client_bundle_dir': '/tmp/with space'}, 'kafkasec_client_bundle_dir must be an absolute path'),
     ({'kafkasec_client_bundle_bootstrap_servers': 'kafka-2.lab.test:9092'},
      "kafkasec_client_bundle_bootstrap_servers: kafka-2.lab.test:9092 is broker kafka-2.lab.test's PLAINTEXT listener"),
