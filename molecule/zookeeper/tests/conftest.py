@@ -20,3 +20,4 @@ pytest_configure = _shared.pytest_configure
 lab = _shared.lab
 ca = _shared.ca
 client = _shared.client
+node_client = _shared.node_client

@@ -140,9 +140,11 @@ def test_jaas_files_are_owner_only(lab, zk_host):
         assert st.st_uid == int(subprocess.check_output(['id', '-u', lab.user(host)]).strip())
 
 
-def test_produce_consume_over_tls(lab, client):
+def test_produce_consume_over_tls(lab, node_client):
+    # AclAuthorizer is on (the default): the round trip runs as the nodes' principal, a super user, as the
+    # collection's tools do (node_client checks it is in super.users).
     topic = 'molecule-zk-%s' % uuid.uuid4().hex[:8]
-    conf = kafkalab.kafka_conf(lab, client, client.ca_file)
+    conf = kafkalab.kafka_conf(lab, node_client, node_client.ca_file)
     producer = Producer(dict(conf, acks='all'))
     values = [('zk-%d' % i).encode() for i in range(20)]
     for v in values:
