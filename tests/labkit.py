@@ -29,6 +29,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 LABCTL = REPO / 'lab' / 'labctl'
 SITE = REPO / 'playbooks' / 'site.yml'
+ACLS = REPO / 'playbooks' / 'acls.yml'
 VENV_BIN = Path(sys.executable).parent
 COLLECTIONS = REPO / '.build' / 'collections'
 
@@ -241,6 +242,25 @@ def make_client_cert(site, workdir: Path, name: str = 'client', ca: Optional[tup
                                            serialization.NoEncryption()))
     key_path.chmod(0o600)
     return crt_path, key_path
+
+
+# What the tests' client certificate (make_client_cert's CN, principal User:kafkasec-test-client) may do once
+# the authorizer is on (the default): the tests' topics (kafkasec-*) and groups (kafkasec-*, loadgen-*).
+TEST_CLIENT_ACLS = [dict(
+    principal='User:kafkasec-test-client', bundle=False,
+    acls=[dict(resource=dict(type='topic', name='kafkasec-', pattern_type='prefixed'),
+               operations=['Create', 'Write', 'Read', 'Describe', 'DescribeConfigs']),
+          dict(resource=dict(type='group', name='kafkasec-', pattern_type='prefixed'), operations=['Read', 'Describe']),
+          dict(resource=dict(type='group', name='loadgen-', pattern_type='prefixed'), operations=['Read', 'Describe'])])]
+
+
+def grant_test_client_acls(site, workdir: Path) -> 'PlaybookRun':
+    """playbooks/acls.yml with TEST_CLIENT_ACLS, as an operator grants a client its ACLs."""
+    extra = workdir / 'test-client-acls.yml'
+    extra.write_text(json.dumps(dict(kafkasec_acls_principals=TEST_CLIENT_ACLS)))
+    run = site.run('-e', '@%s' % extra, playbook=ACLS)
+    assert run.rc == 0, run.output[-3000:]
+    return run
 
 
 def client_material(site, workdir: Path, bad: bool = False):

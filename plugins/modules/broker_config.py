@@ -19,9 +19,9 @@ description:
     not in the certificate, a file that is not a KRaft node's, a phase that may not run yet, a
     store directory that does not exist, ...) fails the task with a message that names the host,
     the variable and the value, before anything on any host changes.
-  - With O(step=plan) and O(backup), once every check has passed, it also keeps a backup set of the
-    node's files (as M(kafkasec.tls.backup) does, only when they differ from the newest set), so the
-    backup taken before a run changes anything costs no call of its own.
+  - With O(step=plan) and O(backup), it also tells whether the node's files differ from the newest
+    backup set (RV(backup)), still without writing anything, so the call that keeps the set before the
+    run changes anything is made only on a node that needs one.
   - With O(step=apply) it merges O(content) (the rendered block, one C(key=value) per line; an empty
     value removes the key) into the file in place, keeping comments and every other key, records a
     pending restart next to the file when keys or the stores changed, and returns the changed key
@@ -111,9 +111,8 @@ options:
     default: false
   backup:
     description:
-      - With O(step=plan), keep a backup set of these files after the checks have passed (nothing is
-        written when a check fails). The set is taken only when the files differ from the newest set
-        in O(backup.backup_dir), so a run that finds them unchanged reports no change.
+      - With O(step=plan), the backup set to compare the files with (M(kafkasec.tls.backup)'s options); the result's
+        RV(backup) says whether a set would be taken. Nothing is written.
     type: dict
     suboptions:
       paths:
@@ -125,13 +124,6 @@ options:
         description: Where the sets live on the host (0700).
         type: path
         required: true
-      keep:
-        description: How many sets to keep (the oldest go).
-        type: int
-        default: 5
-      stamp:
-        description: The new set's name, a UTC time C(YYYYmmddTHHMMSS[.ffffff]Z) shared by the run's nodes.
-        type: str
   digest_key:
     description:
       - With O(step=plan), a key only the controller holds for this run; the result's RV(known_state) carries
@@ -222,7 +214,7 @@ known_state:
   returned: when step is plan and digest_key is given
   type: dict
 backup:
-  description: With O(step=plan) and O(backup), the backup set (C(stamp), C(changed), C(sets), C(removed_sets), C(msg)).
+  description: With O(step=plan) and O(backup), C(needed) (the files differ from the newest set, or there is none) and C(newest) (its stamp).
   returned: when backup is given
   type: dict
 plan:
@@ -286,7 +278,7 @@ import os
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
-from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, snapshot
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, newest_set_matches
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module import SecretBlockModule, record_pending
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.known_state import state_of
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
@@ -328,8 +320,6 @@ def main():
             backup=dict(type="dict", options=dict(
                 paths=dict(type="list", elements="path", required=True),
                 backup_dir=dict(type="path", required=True),
-                keep=dict(type="int", default=5),
-                stamp=dict(type="str"),
             )),
             digest_key=dict(type="str", no_log=True),
             known_state=dict(type="dict"),
@@ -406,14 +396,11 @@ def main():
         if params["backup"]:
             backup = params["backup"]
             try:
-                outcome = snapshot(backup["paths"], backup["backup_dir"], backup["keep"], module.check_mode,
-                                   backup["stamp"])
+                newest = newest_set_matches(backup["paths"], backup["backup_dir"])
             except (BackupError, OSError) as exc:
-                module.fail_json(msg="%s: keeping a backup set in %s (kafkasec_broker_backup_dir) failed: %s" % (
+                module.fail_json(msg="%s: reading the backup sets in %s (kafkasec_broker_backup_dir) failed: %s" % (
                     host, backup["backup_dir"], to_native(exc)), **result)
-            result["backup"] = dict(changed=outcome.changed, stamp=outcome.stamp, sets=outcome.sets,
-                                    removed_sets=outcome.removed_sets, msg=outcome.message)
-            result["changed"] = outcome.changed
+            result["backup"] = dict(needed=newest is None, newest=newest)
         module.exit_json(**result)
 
     missing = [item for item in params["require_files"] if not os.path.exists(item)]

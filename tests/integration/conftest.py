@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 # Shared with tests/security (tests/labkit.py); re-exported for the test modules of this suite.
 from labkit import (  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
-    CA_DIR_IN_HOST_ROOT, COLLECTIONS, client_material, LABCTL, REPO, SITE, SSL_PORT, VENV_BIN, PlaybookRun, Site,
+    CA_DIR_IN_HOST_ROOT, COLLECTIONS, client_material, grant_test_client_acls, LABCTL, REPO, SITE, SSL_PORT, VENV_BIN,
+    PlaybookRun, Site,
     ensure_collection_link, kafka_processes, lab_session, lab_status, labctl, make_client_cert,
     parse_recap, tree_digest)
 
@@ -52,7 +53,9 @@ def rollout(site):
 @pytest.fixture(scope='session')
 def tls(rollout, tmp_path_factory):
     """The CA certificate and a client certificate for talking to the brokers."""
-    return client_material(rollout, tmp_path_factory.mktemp('client'))
+    workdir = tmp_path_factory.mktemp('client')
+    grant_test_client_acls(rollout, workdir)  # the authorizer is on by default
+    return client_material(rollout, workdir)
 
 
 # The rolling-restart tests restart and break brokers: they run after every other test of the session,

@@ -22,7 +22,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit import Site, client_material, lab_session  # noqa: E402  pylint: disable=wrong-import-position
+from labkit import Site, client_material, grant_test_client_acls, lab_session  # noqa: E402  pylint: disable=wrong-import-position
 
 ORDER = ['test_secrets', 'test_file_modes', 'test_check_mode', 'test_listeners', 'test_bad_input',
          'test_verify_wrong_name', 'test_interrupted_write']
@@ -60,4 +60,6 @@ def rollout(site):
 @pytest.fixture(scope='session')
 def tls(rollout, tmp_path_factory):
     """The lab CA certificate and client certificates: a good one, one from another CA, an expired one."""
-    return client_material(rollout, tmp_path_factory.mktemp('client'), bad=True)
+    workdir = tmp_path_factory.mktemp('client')
+    grant_test_client_acls(rollout, workdir)  # the authorizer is on by default
+    return client_material(rollout, workdir, bad=True)

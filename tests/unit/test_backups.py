@@ -15,7 +15,7 @@ import pytest
 from ansible_runner import run_module
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import (
-    BackupError, list_sets, restore, snapshot)
+    BackupError, list_sets, newest_set_matches, restore, snapshot)
 
 
 @pytest.fixture
@@ -123,3 +123,17 @@ def test_a_named_set_missing_on_a_node_can_leave_it_alone(node):
     with pytest.raises(BackupError, match='after the newest set'):
         files['ks'].write_bytes(b'changed')
         snapshot(paths(files), backup_dir, keep=5, stamp='20261123T110000Z')
+
+
+def test_the_planning_question_agrees_with_what_a_snapshot_would_do(tmp_path) -> None:
+    files = [tmp_path / 'server.properties', tmp_path / 'keystore.p12']
+    for f in files:
+        f.write_text(f.name)
+    paths, backups = [str(f) for f in files], str(tmp_path / 'backups')
+    assert newest_set_matches(paths, backups) is None and not os.path.exists(backups)  # no set: one is needed
+    first = snapshot(paths, backups, 3)
+    assert newest_set_matches(paths, backups) == first.stamp and not snapshot(paths, backups, 3).changed
+    files[1].write_text('renewed')
+    assert newest_set_matches(paths, backups) is None and snapshot(paths, backups, 3).changed
+    os.chmod(files[0], 0o600)  # the mode counts too
+    assert newest_set_matches(paths, backups) is None

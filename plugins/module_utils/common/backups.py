@@ -125,6 +125,15 @@ def _same(a: Dict[str, FileState], b: Dict[str, FileState]) -> bool:
     return {p: (s.sha256, s.mode) for p, s in a.items()} == {p: (s.sha256, s.mode) for p, s in b.items()}
 
 
+def newest_set_matches(paths: Sequence[str], backup_dir: str) -> Optional[str]:
+    """The newest set's stamp when the files are as it holds them (a snapshot would take no set), else
+    None. Read only: a planning call asks this so that the call that keeps the set is made only when needed."""
+    sets = list_sets(backup_dir)
+    if sets and _same(current_state(paths), read_manifest(backup_dir, sets[-1])):
+        return sets[-1]
+    return None
+
+
 def snapshot(paths: Sequence[str], backup_dir: str, keep: int, check_mode: bool = False,
              stamp: Optional[str] = None) -> Outcome:
     """Take a set when the files differ from the newest set; keep the newest `keep` sets."""
