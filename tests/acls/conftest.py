@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'unit'))
@@ -79,7 +81,11 @@ def cluster(lab, tmp_path_factory) -> AclCluster:
     properties = (Path(site.kafka_hosts()[0]['root']) / 'etc' / 'server.properties').read_text()
     assert 'authorizer.class.name=%s' % AUTHORIZER in properties
     supers = [line.split('=', 1)[1] for line in properties.splitlines() if line.startswith('super.users=')]
-    assert [set(value.split(';')) for value in supers] == [{'User:%s' % node, 'User:%s' % ADMIN_CN}], supers
+    # The node's own principal: its certificate's CN (the nodes share kafkasec_cert_node_common_name).
+    node_cert = x509.load_pem_x509_certificate((Path(site.kafka_hosts()[0]['root']) / 'pki' / ('%s.crt' % node))
+                                               .read_bytes())
+    node_cn = node_cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value
+    assert [set(value.split(';')) for value in supers] == [{'User:%s' % node_cn, 'User:%s' % ADMIN_CN}], supers
     ca = work / 'ca.crt'
     ca.write_bytes(site.ca_file('ca.crt').read_bytes())
     certs = {'admin': make_client_cert(site, work, 'admin', common_name=ADMIN_CN),
