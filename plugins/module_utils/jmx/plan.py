@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Remote JMX of a JVM, planned from the inventory: every check, the JVM options and the files they name.
+
+The JDK's management agent (``com.sun.management.jmxremote.*``) is configured through an owner-only
+management file (``-Dcom.sun.management.config.file``), so the command line - which every user sees in
+``ps`` - carries two options and no secret: that file and ``java.rmi.server.hostname``. The management file
+names the password file, the access file and the ``ssl.config.file`` (the host's own keystore and truststore
+with their passwords), all owner-only: the JDK refuses a password or SSL config file any other user can read.
+
+Access: until the operation-level guard exists, the JDK's access file is the authorisation. A user holding the
+admin role (directly or through a group) gets ``readwrite`` (which can run code in the JVM: DiagnosticCommand,
+HotSpotDiagnostic.dumpHeap), every other user ``readonly``; never ``create`` or ``unregister``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem
+from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import format_entry
+
+PROTOCOLS = ("TLSv1.3", "TLSv1.2")
+# What a JMX client sends the connector (names, attributes, queries, open data, the RMI wrapper): the rest,
+# and so every gadget class of the class path, is refused before it is deserialised. Array types are
+# checked by their element type; primitives pass.
+DEFAULT_SERIAL_FILTER = ("maxdepth=16;maxarray=100000;java.lang.*;java.math.BigInteger;java.math.BigDecimal;"
+                         "java.util.*;javax.management.*;javax.management.openmbean.*;"
+                         "javax.security.auth.Subject;java.rmi.MarshalledObject;!*")
+ACCESS_LEVELS = ("readonly", "readwrite")
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+ROLE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A path or host name that goes into a double-quoted shell assignment and a java -D option unquoted.
+SAFE_WORD = re.compile(r"^[A-Za-z0-9_./:+@%,-]+$")
+MIN_PASSWORD = 12
+
+FILE_NAMES = dict(management="management.properties", password="jmxremote.password",
+                  access="jmxremote.access", ssl="jmxremote-ssl.properties")
+
+
+@dataclass
+class User:
+    name: str
+    password: Optional[str]
+    roles: Tuple[str, ...] = ()
+    groups: Tuple[str, ...] = ()
+
+
+@dataclass
+class JmxSettings:
+    """What the jmx role passes for one host (the module's options, checked by `problems`)."""
+    host: str
+    directory: str
+    port: int = 9999
+    rmi_port: Optional[int] = None
+    bind_address: str = ""
+    rmi_hostname: str = ""
+    certificate_names: Sequence[str] = ()
+    keystore_type: str = "pkcs12"
+    keystore_path: str = ""
+    keystore_password: Optional[str] = None
+    truststore_type: str = "pkcs12"
+    truststore_path: str = ""
+    truststore_password: Optional[str] = None
+    need_client_auth: bool = False
+    protocols: Sequence[str] = PROTOCOLS
+    cipher_suites: Sequence[str] = ()
+    serial_filter: str = DEFAULT_SERIAL_FILTER
+    users: Sequence[User] = field(default_factory=list)
+    groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    admin_role: str = "admin"
+    env_variable: str = "KAFKA_JMX_OPTS"
+    guard_enabled: bool = False
+
+    def path(self, kind: str) -> str:
+        return "%s/%s" % (self.directory.rstrip("/"), FILE_NAMES[kind])
+
+    @property
+    def effective_rmi_port(self) -> int:
+        return self.port if self.rmi_port is None else self.rmi_port
+
+
+def effective_roles(user: User, groups: Mapping[str, Sequence[str]]) -> List[str]:
+    """The user's roles and those of its groups, each once, in order."""
+    roles: List[str] = []
+    for role in list(user.roles) + [r for g in user.groups for r in groups.get(g, ())]:
+        if role not in roles:
+            roles.append(role)
+    return roles
+
+
+def access_level(user: User, groups: Mapping[str, Sequence[str]], admin_role: str) -> str:
+    """``readwrite`` for a holder of the admin role, else ``readonly`` (the JDK's access levels)."""
+    return "readwrite" if admin_role in effective_roles(user, groups) else "readonly"
+
+
+def problems(s: JmxSettings) -> List[Problem]:
+    """Every problem of the host's JMX input, each naming the variable and the value (never a password)."""
+    out: List[Problem] = []
+    for var, port in (("kafkasec_jmx_port", s.port), ("kafkasec_jmx_rmi_port", s.effective_rmi_port)):
+        if not 1 <= int(port) <= 65535:
+            out.append((var, "%s (%r) must be a TCP port, 1-65535" % (var, port)))
+    for var, value in (("kafkasec_jmx_bind_address", s.bind_address), ("kafkasec_jmx_rmi_hostname", s.rmi_hostname),
+                       ("kafkasec_jmx_dir", s.directory)):
+        if not value or not SAFE_WORD.match(value):
+            out.append((var, "%s (%r) must be a non-empty host name, address or path without spaces, quotes or "
+                             "shell characters" % (var, value)))
+    if s.rmi_hostname and s.rmi_hostname not in s.certificate_names:
+        out.append(("kafkasec_jmx_rmi_hostname",
+                    "kafkasec_jmx_rmi_hostname (%r) is not a name of the host's certificate (%s): clients check the "
+                    "RMI stub's host name against it" % (s.rmi_hostname, ", ".join(s.certificate_names) or "none")))
+    bad = [p for p in s.protocols if p not in PROTOCOLS]
+    if bad or not s.protocols:
+        out.append(("kafkasec_jmx_ssl_enabled_protocols",
+                    "kafkasec_jmx_ssl_enabled_protocols (%r) may only hold %s" % (list(s.protocols), " and ".join(PROTOCOLS))))
+    for kind in ("keystore", "truststore"):
+        store_type, path, password = (getattr(s, kind + "_type"), getattr(s, kind + "_path"),
+                                      getattr(s, kind + "_password"))
+        if str(store_type).lower() not in ("pkcs12", "jks"):
+            out.append(("kafkasec_pki", "kafkasec_pki.%s_type (%r): the JDK's ssl.config.file reads only the JVM's "
+                                        "default store type (PKCS12, which also reads JKS), not PEM" % (kind, store_type)))
+        if not path or not SAFE_WORD.match(path):
+            out.append(("kafkasec_pki", "kafkasec_pki.%s_path (%r) must be a path without spaces or quotes" % (kind, path)))
+        if not password:
+            out.append(("kafkasec_pki", "kafkasec_pki.%s_password is empty: the JMX connector needs the store password" % kind))
+    if not ENV_NAME.match(s.env_variable or ""):
+        out.append(("kafkasec_jmx_env_variable", "kafkasec_jmx_env_variable (%r) must be a shell variable name" % s.env_variable))
+    if not s.serial_filter or not s.serial_filter.rstrip().endswith("!*"):
+        out.append(("kafkasec_jmx_serial_filter", "kafkasec_jmx_serial_filter (%r) must end with !* (refuse every "
+                                                  "class not allowed before it)" % s.serial_filter))
+    for suite in s.cipher_suites:
+        if not re.match(r"^TLS_[A-Z0-9_]+$", suite) or ("_RSA_WITH_" in suite and "ECDHE" not in suite and "DHE" not in suite):
+            out.append(("kafkasec_jmx_ssl_cipher_suites", "kafkasec_jmx_ssl_cipher_suites: %r is not a TLS suite name with "
+                                                          "forward secrecy (TLS_ECDHE_..., TLS_AES_...)" % suite))
+    if s.guard_enabled:
+        out.append(("kafkasec_jmx_guard_enabled", "kafkasec_jmx_guard_enabled (true): the operation-level guard is not "
+                                                  "part of this collection version yet; access comes from the JDK's "
+                                                  "access file (admin role = readwrite, others readonly)"))
+    out += _user_problems(s)
+    return out
+
+
+def _user_problems(s: JmxSettings) -> List[Problem]:
+    out: List[Problem] = []
+    if not s.users:
+        out.append(("kafkasec_jmx_users", "kafkasec_jmx_users is empty: with authentication on, nobody could log in"))
+    if not ROLE_NAME.match(s.admin_role or ""):
+        out.append(("kafkasec_jmx_admin_role", "kafkasec_jmx_admin_role (%r) must be a role name" % s.admin_role))
+    for group, roles in s.groups.items():
+        for role in list(roles) + [group]:
+            if not ROLE_NAME.match(str(role)):
+                out.append(("kafkasec_jmx_groups", "kafkasec_jmx_groups: %r (group %r) is not a valid name" % (role, group)))
+    seen = set()
+    for u in s.users:
+        if not USER_NAME.match(u.name or ""):
+            out.append(("kafkasec_jmx_users", "kafkasec_jmx_users: user name %r must be letters, digits, '.', '_', '@' "
+                                              "or '-' (the password and access files split on whitespace)" % u.name))
+            continue
+        if u.name in seen:
+            out.append(("kafkasec_jmx_users", "kafkasec_jmx_users: user %r is listed twice" % u.name))
+        seen.add(u.name)
+        unknown = [g for g in u.groups if g not in s.groups]
+        if unknown:
+            out.append(("kafkasec_jmx_users", "kafkasec_jmx_users: user %r is in group(s) %s that kafkasec_jmx_groups "
+                                              "does not define" % (u.name, ", ".join(map(repr, unknown)))))
+        if not effective_roles(u, s.groups):
+            out.append(("kafkasec_jmx_users", "kafkasec_jmx_users: user %r has no role (neither roles nor a group "
+                                              "with roles)" % u.name))
+        for role in u.roles:
+            if not ROLE_NAME.match(str(role)):
+                out.append(("kafkasec_jmx_users", "kafkasec_jmx_users: user %r: role %r is not a valid name" % (u.name, role)))
+        if u.password is not None:
+            if len(u.password) < MIN_PASSWORD:
+                out.append(("kafkasec_jmx_users", "kafkasec_jmx_users: the password of user %r is shorter than %d "
+                                                  "characters" % (u.name, MIN_PASSWORD)))
+            if any(c.isspace() or ord(c) < 32 for c in u.password):
+                out.append(("kafkasec_jmx_users", "kafkasec_jmx_users: the password of user %r holds whitespace or a "
+                                                  "control character (JmxTool's --jmx-auth-prop and the client "
+                                                  "files cannot carry it)" % u.name))
+    return out
+
+
+def management_properties(s: JmxSettings) -> Dict[str, str]:
+    """The ``com.sun.management.jmxremote.*`` settings of the management file, in the order written."""
+    props = {
+        "com.sun.management.jmxremote.port": str(s.port),
+        "com.sun.management.jmxremote.rmi.port": str(s.effective_rmi_port),
+        "com.sun.management.jmxremote.host": s.bind_address,
+        "com.sun.management.jmxremote.local.only": "false",
+        "com.sun.management.jmxremote.authenticate": "true",
+        "com.sun.management.jmxremote.password.file": s.path("password"),
+        "com.sun.management.jmxremote.password.toHashes": "true",
+        "com.sun.management.jmxremote.access.file": s.path("access"),
+        "com.sun.management.jmxremote.ssl": "true",
+        "com.sun.management.jmxremote.registry.ssl": "true",
+        "com.sun.management.jmxremote.ssl.need.client.auth": "true" if s.need_client_auth else "false",
+        "com.sun.management.jmxremote.ssl.config.file": s.path("ssl"),
+        "com.sun.management.jmxremote.ssl.enabled.protocols": ",".join(s.protocols),
+    }
+    if s.cipher_suites:
+        props["com.sun.management.jmxremote.ssl.enabled.cipher.suites"] = ",".join(s.cipher_suites)
+    props["com.sun.management.jmxremote.serial.filter.pattern"] = s.serial_filter
+    return props
+
+
+def jvm_options(s: JmxSettings) -> List[str]:
+    """The JVM options (no secret, no shell character): the management file and the RMI stub's host name."""
+    return ["-Dcom.sun.management.config.file=%s" % s.path("management"),
+            "-Djava.rmi.server.hostname=%s" % s.rmi_hostname]
+
+
+def env_file(s: JmxSettings) -> str:
+    """The environment file the service start sources (systemd EnvironmentFile= syntax, also valid sh)."""
+    return ("# Remote JMX of this JVM (kafkasec.tls.jmx; managed by Ansible). Sourced by the service start:\n"
+            "# systemd EnvironmentFile=, or kafka-server-start.sh / kafka-run-class.sh through the environment.\n"
+            '%s="%s"\n' % (s.env_variable, " ".join(jvm_options(s))))
+
+
+def _properties(header: str, entries: Mapping[str, object]) -> str:
+    return header + "".join(format_entry(k, v) + "\n" for k, v in entries.items())
+
+
+def files(s: JmxSettings, existing_password_file: Optional[str] = None) -> Tuple[Dict[str, str], List[str]]:
+    """kind -> content of every file but the environment file, and the users whose password entry is new.
+
+    Needs every user's password (generated ones resolved by the role)."""
+    from ansible_collections.kafkasec.tls.plugins.module_utils.jmx.passwords import render
+    password_text, renewed = render([(u.name, u.password or "") for u in s.users], existing_password_file)
+    access = "".join("%s %s\n" % (u.name, access_level(u, s.groups, s.admin_role)) for u in s.users)
+    ssl = {"javax.net.ssl.keyStore": s.keystore_path, "javax.net.ssl.keyStorePassword": s.keystore_password or "",
+           "javax.net.ssl.trustStore": s.truststore_path,
+           "javax.net.ssl.trustStorePassword": s.truststore_password or ""}
+    return dict(
+        management=_properties("# The JVM's remote JMX agent (kafkasec.tls.jmx; managed by Ansible).\n",
+                               management_properties(s)),
+        password=password_text,
+        access="# JMX access levels (kafkasec.tls.jmx; managed by Ansible): the admin role is readwrite.\n" + access,
+        ssl=_properties("# Stores of the JMX connector and registry (kafkasec.tls.jmx; managed by Ansible).\n", ssl),
+    ), renewed
+
+
+# Which file kinds need a JVM restart when they change: the agent reads them once at start-up, but the
+# password file is read again at every login (HashedPasswordManager.loadPasswords), so a new password or
+# user takes effect at once.
+RESTART_KINDS = ("management", "access", "ssl", "env")
