@@ -11,18 +11,16 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import ssl
 import socket
 import subprocess
-import threading
 
 import pytest
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import ProbeRequest, probe
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import expiry, stores
 
 from pki_helpers import cert_pem, key_pem, make_ca, make_leaf, new_key, now, run_one, write
+from test_probe import TlsServer
 
 DAY = datetime.timedelta(days=1)
 PASSWORD = "expiry-store-pw"
@@ -171,47 +169,14 @@ def test_keystore_that_does_not_hold_the_certificate_file_is_a_mismatch(pki, tmp
 
 # ------------------------------------------------------------------------ listeners
 
-class Server:
-    """A TLS server on loopback serving one certificate; requires a client certificate from the CA."""
-
-    def __init__(self, cert_path, key_path, ca_path):
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert_path, key_path)
-        self.ctx.load_verify_locations(cafile=ca_path)
-        self.ctx.verify_mode = ssl.CERT_REQUIRED
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.2)
-        self.port = self.sock.getsockname()[1]
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self.serve, daemon=True)
-        self.thread.start()
-
-    def serve(self):
-        while not self.stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except socket.timeout:
-                continue
-            try:
-                conn.settimeout(3)
-                with self.ctx.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1024)
-            except (ssl.SSLError, OSError):
-                pass
-
-    def close(self):
-        self.stop.set()
-        self.thread.join(2)
-        self.sock.close()
-
-
 @pytest.fixture
 def servers(pki):
     started = []
 
     def start(label):
-        server = Server(str(pki["base"] / ("%s.crt" % label)), str(pki["base"] / ("%s.key" % label)),
-                        str(pki["base"] / "ca.crt"))
+        # test_probe's server, requiring a client certificate from the CA (as the Kafka listeners do)
+        server = TlsServer(str(pki["base"] / ("%s.crt" % label)), str(pki["base"] / ("%s.key" % label)),
+                           client_ca=str(pki["base"] / "ca.crt"), echo=True)
         started.append(server)
         return server
 
