@@ -107,7 +107,10 @@ options:
           C(keystore)); the served certificate is compared with it.
         type: path
   ca_certificates:
-    description: CA certificates (PEM text) the listeners' chains are checked against; required with O(endpoints).
+    description:
+      - CA certificates (PEM text) the listeners' chains are checked against, besides the CA certificates read from
+        O(files). Without any, the listeners' certificates are still read and judged, and their rows say that the
+        chain was not checked.
     type: list
     elements: str
     default: []

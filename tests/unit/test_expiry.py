@@ -232,9 +232,13 @@ def test_listener_that_cannot_be_reached_is_an_error_row(pki):
     assert "TCP connect failed" in row["detail"]
 
 
-def test_probes_need_the_ca_certificates():
-    with pytest.raises(expiry.ExpiryError, match="ca_certificates"):
-        expiry.probe_rows([expiry.EndpointSpec(host="h", port=1, what="x")], [], real_probe)
+def test_without_a_ca_certificate_the_listener_is_still_read(pki, servers):
+    server = servers("window")
+    rows = judged(expiry.probe_rows([expiry.EndpointSpec(host="kafka-1", port=server.port, what="SSL listener",
+                                                         server_name="localhost", connect="127.0.0.1", payload="none")],
+                                    [], real_probe, timeout=5))
+    assert (rows[0]["status"], rows[0]["days_left"], rows[0]["verified"]) == ("warn", 12, None)
+    assert rows[0]["detail"].startswith("chain not checked: no CA certificate was read")
 
 
 # ------------------------------------------------------------------------ judging, table

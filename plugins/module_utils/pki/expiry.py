@@ -49,6 +49,9 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.stores import (
 
 try:
     from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 except ImportError:  # pragma: no cover - pki.cryptography_problem() reports it
     pass
 
@@ -284,8 +287,11 @@ def probe_rows(specs: Sequence[EndpointSpec], ca_pems: Sequence[str],
     (``kafka.probe``); the CA certificates go to a temporary file for the chain check, removed afterwards."""
     if not specs:
         return []
-    if not ca_pems:
-        raise ExpiryError("ca_certificates: the listeners' chains need the CA certificates, and none were given")
+    checked = bool(ca_pems)
+    if not checked:
+        # No CA certificate was read (the CA's row says why): the certificates are still read - a
+        # handshake that does not verify is repeated without verification - but no chain is judged.
+        ca_pems = [cert_pem(_placeholder_ca())]
     fd, ca_path = tempfile.mkstemp(prefix="kafkasec-expiry-", suffix=".pem")
     try:
         with os.fdopen(fd, "w", encoding="ascii") as handle:
@@ -299,12 +305,27 @@ def probe_rows(specs: Sequence[EndpointSpec], ca_pems: Sequence[str],
             # The temporary file's name means nothing to a reader and would change the report on every run.
             for key in ("note", "detail"):
                 row[key] = row[key].replace(ca_path, "the CA certificates")
+            if not checked and row["status"] != "error":
+                row["verified"] = None
+                row["note"] = row["detail"] = "chain not checked: no CA certificate was read"
             return row
 
         with ThreadPoolExecutor(max_workers=min(PROBE_WORKERS, len(specs))) as pool:
             return list(pool.map(one, specs))
     finally:
         os.unlink(ca_path)
+
+
+def _placeholder_ca() -> "x509.Certificate":
+    """A throw-away self-signed certificate for the probe's CA file when no CA was read; its key is dropped."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kafkasec expiry placeholder")])
+    moment = utcnow()
+    return (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(moment)
+            .not_valid_after(moment + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .sign(key, hashes.SHA256()))
 
 
 # ---------------------------------------------------------------------- judging
