@@ -143,7 +143,7 @@ notes:
 seealso:
   - module: kafkasec.tls.tls_probe
 author:
-  - kafkasec.tls contributors
+  - kafkasec.tls developers (@kafkasec)
 '''
 
 EXAMPLES = r'''
@@ -178,22 +178,55 @@ rows:
   type: list
   elements: dict
   contains:
-    host: {description: The inventory host., type: str}
-    source: {description: C(file) or C(listener)., type: str}
-    what: {description: What it is (certificate, keystore, truststore, ca, client bundle <name>, SSL listener, ...)., type: str}
-    path: {description: The file (source file)., type: str}
-    endpoint: {description: C(name:port) (source listener)., type: str}
-    subject: {description: Subject DN (RFC 4514)., type: str}
-    issuer: {description: Issuer DN (RFC 4514)., type: str}
-    serial: {description: Serial number in upper-case hex, as C(openssl x509 -serial) prints it., type: str}
-    sans: {description: Subject alternative names (C(DNS:...), C(IP:...))., type: list, elements: str}
-    not_before: {description: Start of validity (ISO 8601 UTC)., type: str}
-    not_after: {description: End of validity (ISO 8601 UTC)., type: str}
-    days_left: {description: Whole days until not_after; negative when expired; null on error., type: int}
-    fingerprint_sha256: {description: SHA-256 fingerprint., type: str}
-    is_ca: {description: Whether it is a CA certificate (the CA threshold applies)., type: bool}
-    status: {description: C(ok), C(warn), C(expired), C(mismatch) or C(error)., type: str}
-    detail: {description: Why the status is not ok; for a listener also chain or host name problems., type: str}
+    host:
+      description: The inventory host.
+      type: str
+    source:
+      description: C(file) or C(listener).
+      type: str
+    what:
+      description: What it is - ca, certificate, keystore, truststore, client bundle <name>, SSL listener and so on.
+      type: str
+    path:
+      description: The file (source file).
+      type: str
+    endpoint:
+      description: C(name:port) (source listener).
+      type: str
+    subject:
+      description: Subject DN (RFC 4514).
+      type: str
+    issuer:
+      description: Issuer DN (RFC 4514).
+      type: str
+    serial:
+      description: Serial number in upper-case hex, as C(openssl x509 -serial) prints it.
+      type: str
+    sans:
+      description: Subject alternative names, C(DNS:name) and C(IP:address).
+      type: list
+      elements: str
+    not_before:
+      description: Start of validity (ISO 8601 UTC).
+      type: str
+    not_after:
+      description: End of validity (ISO 8601 UTC).
+      type: str
+    days_left:
+      description: Whole days until not_after, negative when expired, null on error.
+      type: int
+    fingerprint_sha256:
+      description: SHA-256 fingerprint.
+      type: str
+    is_ca:
+      description: Whether it is a CA certificate (the CA threshold applies).
+      type: bool
+    status:
+      description: One of C(ok), C(warn), C(expired), C(mismatch), C(error).
+      type: str
+    detail:
+      description: Why the status is not ok; for a listener also chain or host name problems.
+      type: str
 alerts:
   description: The rows whose status is not C(ok).
   returned: always
