@@ -11,8 +11,9 @@ short_description: Read certificates from files and from TLS listeners and repor
 version_added: 0.1.0
 description:
   - Read only - the module opens files and TLS connections and changes nothing, so it runs in check mode too and
-    always reports C(changed=false). No key file is read; a PKCS12 or JKS keystore is opened as a whole by its parser
-    (its key too, in memory), and only the certificate of its key entry is reported - no key or password is returned.
+    always reports C(changed=false). Only certificates are parsed and reported (the PEM blocks of a PEM keystore other than
+    its certificates are skipped); a PKCS12 or JKS keystore is opened as a whole by its parser, its key in memory
+    too. No key or password is returned.
   - On a host, O(files) are read there - the first certificate of a PEM certificate file, every certificate of a
     CA file, the leaf of a keystore (PKCS12, PEM or JKS, opened with its password or password file; JKS needs the
     JDK's keytool), every trusted certificate of a truststore - and the client bundles below O(bundle_dirs)
