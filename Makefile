@@ -23,7 +23,21 @@ help:
 	@echo "make unit | sanity | build | lab-test | molecule | clean"
 	@echo "make lab-up | lab-stop | lab-destroy  - the local Kafka lab (lab/labctl)"
 
-deps: apt venv link
+deps: apt venv link jmx-guard
+
+# The JMX guard (java/jmx-guard): built with Maven from Maven Central (offline once ~/.m2 holds the plugins and
+# JUnit), its Java unit tests run on the way; the jar goes where the jmx role ships it from and into the Galaxy
+# artifact (make build). Rebuilt only when a source is newer than the jar.
+JMX_GUARD_JAR := roles/jmx/files/kafkasec-jmx-guard.jar
+JMX_GUARD_SRC := $(shell find java/jmx-guard -type f 2>/dev/null)
+
+.PHONY: jmx-guard
+jmx-guard: $(JMX_GUARD_JAR)
+
+$(JMX_GUARD_JAR): $(JMX_GUARD_SRC) | apt
+	mvn -B -q -f java/jmx-guard/pom.xml package
+	mkdir -p $(dir $@)
+	install -m 0644 $(BUILD)/jmx-guard/kafkasec-jmx-guard.jar $@
 
 # Debian packages the tests use to read results back (openssl, keytool) and the lab needs.
 apt:
