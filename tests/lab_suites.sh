@@ -3,12 +3,13 @@
 # scenarios), one after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
 # 127.0.9.x and *.lab9.test), never the demo's lab (instance 1), whatever state that one is in.
 #
-#   tests/lab_suites.sh                 all five suites
-#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, molecule)
+#   tests/lab_suites.sh                 all six suites
+#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, molecule)
 #
 # The instance belongs to the tests: a lab left on it by an interrupted run is destroyed before the
 # suites start. A lock (flock) keeps two runs on one machine from sharing the instance; the second
 # stops at once and says so. Stops at the first failing suite; exits with its status.
+# The jmx_guard suite (tests/jmx_guard: the JMX guard in its own small JVMs, JDK 17 and 25) needs no lab.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,7 +42,7 @@ if "$py" lab/labctl status --json >/dev/null 2>&1; then
 fi
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls molecule)
+[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard molecule)
 for s in "${suites[@]}"; do
   echo "==> $s suite on lab instance $instance"
   case "$s" in
@@ -49,7 +50,8 @@ for s in "${suites[@]}"; do
     integration) "$py" -m pytest tests/integration -q ;;
     security) "$py" -m pytest tests/security -q ;;
     acls) "$py" -m pytest tests/acls -q ;;
+    jmx_guard) "$py" -m pytest tests/jmx_guard -q ;;  # no lab: its own JVMs on 127.0.60.x
     molecule) ./tests/molecule_test.sh ;;
-    *) echo "unknown suite: $s (lab, integration, security, acls, molecule)" >&2; exit 2 ;;
+    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, molecule)" >&2; exit 2 ;;
   esac
 done
