@@ -10,13 +10,21 @@
 #                         (site.yml turned the authorizer on, deny when no ACL matches) of secure_user,
 #                         insecure_user (none), User:*, the demo client and verify.yml's client, and the client
 #                         bundles of secure_user and insecure_user in .build/demo/clients/<name>/
-#   6. verify.yml         ansible-playbook -i lab/run/inventory.yml playbooks/verify.yml (a table per host)
-#   7. TLS client         a client certificate made with the collection's modules (key on the control
+#   6. jmx.yml            ansible-playbook -i lab/run/inventory.yml playbooks/jmx.yml -e @demo/jmx.yml: remote JMX
+#                         on every broker (port 9999, TLS on the connector and the registry, generated passwords
+#                         for viewer and admin), the rolling restart, and the monitoring bundle in .build/demo/jmx/
+#                         (truststore.p12, truststore.password, viewer.properties, admin.properties,
+#                         service-urls.txt, jmxtool.sh, jconsole.sh)
+#   7. verify.yml         ansible-playbook -i lab/run/inventory.yml playbooks/verify.yml (a table per host; the
+#                         JMX ports too)
+#   8. TLS client         a client certificate made with the collection's modules (key on the control
 #                         node, signed on the CA host); produce/consume over TLS; no certificate and
 #                         PLAINTEXT refused
-#   8. authorisation      with each bundle's librdkafka.properties: secure_user produces to and consumes
+#   9. authorisation      with each bundle's librdkafka.properties: secure_user produces to and consumes
 #                         test_secure_topic in its group, insecure_user is refused (TOPIC_AUTHORIZATION_FAILED)
-#   9. summary            wall time of each step, the verify table, the clients' results
+#  10. JMX                with the bundle: the viewer reads a broker metric with Kafka's JmxTool and is refused
+#                         an operation (the JDK's readonly level)
+#  11. summary            wall time of each step, the verify table, the clients' results
 #
 # Run as root (the lab adds Unix users, /etc/hosts entries and one sshd per host). Exits non-zero at
 # the first failure. The lab keeps running afterwards: `lab/labctl stop` stops it, `lab/labctl destroy`
@@ -28,6 +36,7 @@ cd "$repo"
 logs="$repo/.build/demo"
 client_dir="$logs/client"
 bundle_dir="$logs/clients"
+jmx_dir="$logs/jmx"
 inventory=lab/run/inventory.yml
 
 if [ "$(id -u)" != 0 ]; then
@@ -127,19 +136,41 @@ authz() {
     --expect-refused | tee -a "$logs/authz.txt"
 }
 
+jmx_client() {
+  : > "$logs/jmx.txt"
+  local kafka_home url rc=0
+  kafka_home=$("$python" -c "import yaml; print(yaml.safe_load(open('$inventory'))['all']['vars']['kafka_home'])")
+  url=$(head -n 1 "$jmx_dir/service-urls.txt")
+  echo "  ${jmx_dir#"$repo"/}/: $(cd "$jmx_dir" && ls | tr '\n' ' ')" | tee -a "$logs/jmx.txt"
+  echo "  the viewer reads a broker metric with Kafka's JmxTool (TLS connector and registry, password):" | tee -a "$logs/jmx.txt"
+  KAFKA_HOME=$kafka_home "$jmx_dir/jmxtool.sh" viewer "$url" \
+    --object-name 'kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec' --attributes Count --one-time true \
+    > "$logs/jmxtool.out" 2>&1 || rc=$?
+  sed 's/^/    /' "$logs/jmxtool.out" | tee -a "$logs/jmx.txt"
+  [ "$rc" = 0 ] || return "$rc"
+  echo "  the viewer invokes java.lang:type=Memory gc (readonly: refused):" | tee -a "$logs/jmx.txt"
+  java roles/jmx/files/JmxCheck.java --ca "$client_dir/ca.pem" --url "$url" --credentials "$jmx_dir/viewer.properties" \
+    refused-invoke java.lang:type=Memory gc > "$logs/jmxcheck.out" 2>&1 || rc=$?
+  sed 's/^/    /' "$logs/jmxcheck.out" | tee -a "$logs/jmx.txt"
+  return "$rc"
+}
+
 mkdir -p "$logs"
 rm -f "$logs"/*.log "$logs"/*.txt
 # The lab (and its CA) is new each time: so are the bundles.
-rm -rf "$bundle_dir"
+rm -rf "$bundle_dir" "$jmx_dir"
 step "make deps (Debian packages, .venv, collection link)" deps
 step "lab/labctl up (3 KRaft brokers + CA host, PLAINTEXT)" lab_up
 step "PLAINTEXT produce/consume on 9092" plaintext
 step "ansible-playbook -i $inventory playbooks/site.yml" playbook site.log playbooks/site.yml
 step "ansible-playbook -i $inventory playbooks/acls.yml -e @demo/acls.yml" \
   playbook acls.log playbooks/acls.yml -e @demo/acls.yml -e "kafkasec_client_bundle_dir=$bundle_dir" --diff
-step "ansible-playbook -i $inventory playbooks/verify.yml" playbook verify.log playbooks/verify.yml
+step "ansible-playbook -i $inventory playbooks/jmx.yml -e @demo/jmx.yml" \
+  playbook jmx.log playbooks/jmx.yml -e @demo/jmx.yml -e "kafkasec_jmx_bundle_dir=$jmx_dir"
+step "ansible-playbook -i $inventory playbooks/verify.yml" playbook verify.log playbooks/verify.yml -e @demo/jmx.yml
 step "TLS client: certificate from the CA host, produce/consume on 9093, refusals" tls_client
 step "authorisation: secure_user allowed on test_secure_topic, insecure_user refused" authz
+step "JMX: the viewer reads a metric with JmxTool and is refused an operation" jmx_client
 
 total=$(secs "$t_demo")
 printf '\n%s==> Summary%s\n\n' "$bold" "$normal"
@@ -156,6 +187,8 @@ echo "  before (PLAINTEXT):"; sed 's/^/  /' "$logs/plaintext.txt"
 echo "  after (TLS):"; sed 's/^/  /' "$logs/tls-client.txt"
 echo "  authorisation (acls.yml; the client bundles of secure_user and insecure_user):"
 sed 's/^/  /' "$logs/authz.txt"
+echo "  JMX (jmx.yml; the monitoring bundle in ${jmx_dir#"$repo"/}/):"
+sed 's/^/  /' "$logs/jmx.txt"
 echo
 echo "The lab keeps running. lab/labctl status | stop | destroy (make lab-stop, make lab-destroy)."
 echo "Logs: $logs"

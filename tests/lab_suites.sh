@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, tests/acls, the Molecule
+# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, tests/acls, tests/jmx, the Molecule
 # scenarios), one after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
 # 127.0.9.x and *.lab9.test), never the demo's lab (instance 1), whatever state that one is in.
 #
-#   tests/lab_suites.sh                 all six suites
-#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, molecule)
+#   tests/lab_suites.sh                 all seven suites
+#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, jmx, molecule)
 #
 # The instance belongs to the tests: a lab left on it by an interrupted run is destroyed before the
 # suites start. A lock (flock) keeps two runs on one machine from sharing the instance; the second
@@ -42,7 +42,7 @@ if "$py" lab/labctl status --json >/dev/null 2>&1; then
 fi
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard molecule)
+[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard jmx molecule)
 for s in "${suites[@]}"; do
   echo "==> $s suite on lab instance $instance"
   case "$s" in
@@ -51,7 +51,8 @@ for s in "${suites[@]}"; do
     security) "$py" -m pytest tests/security -q ;;
     acls) "$py" -m pytest tests/acls -q ;;
     jmx_guard) "$py" -m pytest tests/jmx_guard -q ;;  # no lab: its own JVMs on 127.0.60.x
+    jmx) "$py" -m pytest tests/jmx -q ;;
     molecule) ./tests/molecule_test.sh ;;
-    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, molecule)" >&2; exit 2 ;;
+    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, molecule)" >&2; exit 2 ;;
   esac
 done

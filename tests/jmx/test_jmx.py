@@ -1,0 +1,148 @@
+# -*- coding: utf-8 -*-
+# Copyright: kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Secure remote JMX on a real Kafka node, from outside with real JMX clients (see conftest.py)."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+
+from labkit import tree_digest
+
+METRIC = 'kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec'
+
+
+def _secrets(jmx):
+    pki = Path(jmx.node['root']) / 'pki'
+    out = [(pki / name).read_text().strip() for name in ('keystore.password', 'truststore.password')]
+    return out + [jmx.credentials(u)['password'] for u in ('viewer', 'admin')]
+
+
+def test_first_run_restarts_the_node_through_the_roll(jmx):
+    out = jmx.first.output
+    assert 'JMX: management.properties changed' in out
+    assert re.search(r'restarted and passed process, tls, registered, isr', out), out[-3000:]
+    assert jmx.pid() != jmx.pid_before
+
+
+def test_command_line_and_environment_carry_no_secret_and_no_jmx_port(jmx):
+    pid = jmx.pid()
+    cmdline = Path('/proc/%d/cmdline' % pid).read_bytes().replace(b'\0', b' ').decode()
+    assert '-Dcom.sun.management.config.file=%s/management.properties' % jmx.jmx_dir in cmdline
+    assert '-Djava.rmi.server.hostname=%s' % jmx.node['name'] in cmdline
+    environ = Path('/proc/%d/environ' % pid).read_bytes().split(b'\0')
+    assert not [e for e in environ if e.startswith(b'JMX_PORT=')]
+    for secret in _secrets(jmx):
+        assert secret and secret not in cmdline
+
+
+def test_viewer_reads_a_broker_metric_with_kafkas_jmxtool(jmx):
+    p = jmx.jmxtool('viewer', '--object-name', METRIC, '--attributes', 'Count', '--one-time', 'true')
+    assert p.returncode == 0, p.stdout + p.stderr
+    header, value = p.stdout.strip().splitlines()[-2:]
+    assert header == '"time","%s:Count"' % METRIC
+    assert re.fullmatch(r'\d+,\d+', value), value
+
+
+def test_jmxtool_with_a_wrong_password_is_refused(jmx, tmp_path):
+    (tmp_path / 'intruder.properties').write_text('username=viewer\npassword=not-the-password-1\n')
+    bundle = jmx.bundle
+    try:
+        jmx.bundle = tmp_path
+        for name in ('jmx-client.args', 'jmxtool.sh', 'service-urls.txt'):
+            (tmp_path / name).symlink_to(bundle / name)
+        p = jmx.jmxtool('intruder', '--object-name', METRIC, '--one-time', 'true')
+    finally:
+        jmx.bundle = bundle
+    assert p.returncode != 0
+    assert 'Invalid username or password' in p.stdout + p.stderr
+
+
+def test_viewer_reads_but_is_refused_an_operation_admin_may_invoke(jmx):
+    read = jmx.check('read', METRIC, 'Count', credentials='viewer')
+    assert read.returncode == 0 and 'Count = ' in read.stdout, read.stdout + read.stderr
+    refused = jmx.check('refused-invoke', 'java.lang:type=Memory', 'gc', credentials='viewer')
+    assert refused.returncode == 0, refused.stdout + refused.stderr
+    assert 'Access denied! Invalid access level' in refused.stdout
+    admin = jmx.check('invoke', 'java.lang:type=Memory', 'gc', credentials='admin')
+    assert admin.returncode == 0 and 'invoked' in admin.stdout, admin.stdout + admin.stderr
+
+
+def test_wrong_password_anonymous_no_tls_and_plain_registry_are_refused(jmx):
+    for check, expected in (('wrong-password', 'Invalid username or password'),
+                            ('anonymous', 'Credentials required'),
+                            ('no-tls', 'non-JRMP server'),
+                            ('plain-registry', 'non-JRMP server')):
+        args = [jmx.node['name'], '9999'] if check == 'plain-registry' else []
+        p = jmx.check(check, *args, credentials='viewer')
+        assert p.returncode == 0, '%s: %s' % (check, p.stdout + p.stderr)
+        assert 'refused' in p.stdout and expected in p.stdout, p.stdout
+    control = jmx.check('registry-tls', jmx.node['name'], '9999')
+    assert control.returncode == 0 and 'jmxrmi' in control.stdout
+
+
+def test_files_are_owner_only_for_the_service_user(jmx):
+    uid = Path(jmx.node['root']).stat().st_uid
+    d = jmx.jmx_dir.stat()
+    assert stat.S_IMODE(d.st_mode) == 0o700 and d.st_uid == uid
+    names = ['management.properties', 'jmxremote.password', 'jmxremote.access', 'jmxremote-ssl.properties',
+             'viewer.generated-password', 'admin.generated-password']
+    for name in names:
+        st = (jmx.jmx_dir / name).stat()
+        assert (name, stat.S_IMODE(st.st_mode), st.st_uid) == (name, 0o600, uid)
+    password_file = (jmx.jmx_dir / 'jmxremote.password').read_text()
+    for secret in _secrets(jmx)[2:]:
+        assert secret not in password_file  # hashes only
+    assert 'viewer readonly' in (jmx.jmx_dir / 'jmxremote.access').read_text()
+    for name in ('viewer.properties', 'admin.properties', 'truststore.password', 'jmx-client.args'):
+        assert stat.S_IMODE((jmx.bundle / name).stat().st_mode) == 0o600, name
+    urls = (jmx.bundle / 'service-urls.txt').read_text().splitlines()
+    assert urls == [jmx.url]
+
+
+def test_rerun_changes_nothing_and_restarts_nothing(jmx):
+    pid = jmx.pid()
+    rerun = jmx.run_jmx()
+    assert rerun.rc == 0, rerun.describe()
+    assert all(r['changed'] == 0 for r in rerun.recap.values()), rerun.describe()
+    assert jmx.pid() == pid
+    assert jmx.check('read', METRIC, 'Count', credentials='viewer').returncode == 0
+
+
+def test_verify_playbook_checks_the_jmx_port(jmx):
+    from labkit import REPO
+    run = jmx.site.run('--tags', 'jmx', '-e', '{"kafkasec_jmx_users": [{"name": "viewer", "roles": ["viewer"]}]}',
+                       playbook=REPO / 'playbooks' / 'verify.yml')
+    assert run.rc == 0, run.describe()
+    assert 'all 6 checks passed; registry on TLS: lists [jmxrmi]' in run.output
+    assert 'wrong password: refused' in run.output and 'anonymous login: refused' in run.output
+
+
+def test_a_new_password_works_at_once_without_a_restart(jmx):
+    pid = jmx.pid()
+    old = jmx.credentials('viewer')['password']
+    users = [{'name': 'viewer', 'roles': ['viewer'], 'password': 'a-new-viewer-password-42'},
+             {'name': 'admin', 'groups': ['admins']}]
+    run = jmx.run_jmx(kafkasec_jmx_users=users)
+    assert run.rc == 0, run.describe()
+    assert 'a-new-viewer-password-42' not in run.output
+    assert jmx.pid() == pid
+    assert jmx.credentials('viewer')['password'] == 'a-new-viewer-password-42'
+    assert jmx.check('read', METRIC, 'Count', credentials='viewer').returncode == 0
+    (jmx.bundle / 'old.properties').write_text('username=viewer\npassword=%s\n' % old)
+    refused = jmx.check('read', METRIC, 'Count', credentials='old')
+    assert refused.returncode != 0 and 'Invalid username or password' in refused.stdout + refused.stderr
+
+
+def test_bad_input_fails_naming_host_variable_value_before_any_change(jmx):
+    before = tree_digest(jmx.site.refresh())
+    run = jmx.run_jmx(kafkasec_jmx_rmi_hostname='other.lab.test',
+                      kafkasec_jmx_users=[{'name': 'viewer', 'roles': ['viewer'], 'password': 'short-pw'}])
+    assert run.rc != 0
+    assert "%s: kafkasec_jmx_rmi_hostname ('other.lab.test') is not a name of the host's certificate" % \
+        jmx.node['name'] in run.output
+    assert "the password of user 'viewer' is shorter than 12 characters" in run.output
+    assert 'short-pw' not in run.output
+    assert tree_digest(jmx.site.refresh()) == before
