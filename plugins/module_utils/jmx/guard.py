@@ -386,4 +386,3 @@ def stale_files(existing: Iterable[str], rendered: Mapping[str, str]) -> List[st
     return sorted(name for name in existing
                   if name not in rendered and name.endswith(".cfg")
                   and (name == USERS_FILE or name == PID_PREFIX + ".cfg" or name.startswith(PID_PREFIX + ".")))
-

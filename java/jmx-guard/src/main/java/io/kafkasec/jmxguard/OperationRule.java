@@ -14,6 +14,7 @@ import java.util.regex.PatternSyntaxException;
  *   flush(java.lang.String)        the name and the exact signature (types, comma-separated)
  *   flush(java.lang.String)["x"]   ... and the arguments: each "literal" or /regex/ (full match)
  *   flush[/.*&#47;]                    arguments without a signature
+ *   flush(/.*&#47;)                    the same (shorthand: arguments in parentheses)
  * </pre>
  */
 final class OperationRule {
@@ -83,6 +84,13 @@ final class OperationRule {
         checkName(key, name, false);
         String rest = key.substring(nameEnd);
         List<String> signature = null;
+        if (rest.startsWith("(") && rest.endsWith(")") && rest.length() > 2
+                && (rest.charAt(1) == '/' || rest.charAt(1) == '"')) {
+            // shorthand: op(/regex/,"literal") = op[/regex/,"literal"] (arguments, any signature)
+            List<Object> args = parseArguments(key, rest.substring(1, rest.length() - 1));
+            return new OperationRule(key, Kind.ARGUMENTS, name, false, false, null,
+                    Collections.unmodifiableList(args), roles);
+        }
         if (rest.startsWith("(")) {
             int close = rest.indexOf(')');
             if (close < 0) {

@@ -141,7 +141,7 @@ class RulesTest {
                 Arguments.of("flush[/(/]", "bad regex"),
                 Arguments.of("flush[topic]", "\"literal\" or /regex/"),
                 Arguments.of("fl*sh", "'*' only"),
-                Arguments.of("flush(/x/)", "signature lists Java types"),
+                Arguments.of("flush(java.lang.String,/x/)", "signature lists Java types"),
                 Arguments.of("fl-ush", "in an operation name"),
                 Arguments.of("flush[\"a\"", "expected"));
     }
@@ -152,6 +152,15 @@ class RulesTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Rules.fromMaps(Map.of("jmx.acl.x", m(key, "admin")), new Properties(), "t"));
         assertTrue(e.getMessage().contains(message) && e.getMessage().contains("jmx.acl.x.cfg"), e.getMessage());
+    }
+
+    @Test
+    void argumentShorthandInParentheses() {
+        OperationRule r = OperationRule.parse("flush(/topic-.*/, \"x\")", "m");
+        assertEquals(OperationRule.Kind.ARGUMENTS, r.kind);
+        assertNull(r.signature);
+        assertTrue(r.argumentsMatch(new Object[] {"topic-1", "x"}));
+        assertFalse(r.argumentsMatch(new Object[] {"other", "x"}));
     }
 
     @Test
@@ -186,7 +195,7 @@ class RulesTest {
         assertTrue(g.reloadIfChanged());
         assertEquals(List.of("viewer"), g.rules().pidRulesFor("jmx.acl.java.lang.Memory").rolesFor("gc", new String[0], new Object[0], true));
         // a bad file keeps the rules in force
-        Files.writeString(f, "gc(/x/) = viewer\n");
+        Files.writeString(f, "gc[/(/] = viewer\n");
         Files.setLastModifiedTime(f, FileTime.fromMillis(System.currentTimeMillis() + 4000));
         assertFalse(g.reloadIfChanged());
         assertEquals(2, g.generation());
