@@ -82,8 +82,7 @@ options:
     description: The host's keystore from the PKI contract (C(path), C(type), C(password)).
     type: dict
     required: true
-    no_log: false
-    options:
+    suboptions:
       path:
         description: Keystore file.
         type: path
@@ -95,13 +94,11 @@ options:
       password:
         description: Store password (a secret).
         type: str
-        no_log: true
   truststore:
     description: The host's truststore from the PKI contract (C(path), C(type), C(password)).
     type: dict
     required: true
-    no_log: false
-    options:
+    suboptions:
       path:
         description: Truststore file.
         type: path
@@ -113,7 +110,6 @@ options:
       password:
         description: Store password (a secret).
         type: str
-        no_log: true
   keystore_changed:
     description: Whether this run renewed the keystore or truststore (the connector reads them at start-up only).
     type: bool
@@ -144,7 +140,7 @@ options:
     type: list
     elements: dict
     default: []
-    options:
+    suboptions:
       name:
         description: User name.
         type: str
@@ -152,7 +148,6 @@ options:
       password:
         description: The user's password (at least 12 characters, no whitespace).
         type: str
-        no_log: true
       roles:
         description: Roles held directly.
         type: list
