@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import guard
 
@@ -89,7 +89,7 @@ class Server:
     """The tiny JVM: remote JMX with password authentication, an access file, and (guarded) the guard."""
 
     def __init__(self, jdk: str, workdir: Path, users: Dict[str, str], access: Dict[str, str],
-                 rules: Optional[dict]):
+                 rules: Optional[dict], args: Sequence[str] = ()):
         self.jdk = jdk
         self.port = free_port()
         self.url = "service:jmx:rmi:///jndi/rmi://%s:%d/jmxrmi" % (HOST, self.port)
@@ -114,13 +114,13 @@ class Server:
             "-Dcom.sun.management.jmxremote.ssl=false",
             "-Dcom.sun.management.jmxremote.password.file=%s" % password,
             "-Dcom.sun.management.jmxremote.access.file=%s" % access_file,
-            "-cp", str(TEST_CLASSES), "io.kafkasec.jmxguard.testapp.TestServer"]
+            "-cp", str(TEST_CLASSES), "io.kafkasec.jmxguard.testapp.TestServer"] + list(args)
         self.log = open(workdir / "server.err", "w")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.lines: Dict[str, str] = {}
         out = _Lines(self.proc)
         while True:
-            line = out.next(60)
+            line = out.next(120)
             if line == "READY":
                 break
             key, _, value = line.partition(" ")

@@ -27,6 +27,7 @@ import javax.management.remote.JMXServiceURL;
  * <pre>
  *   get ON ATTR | set ON ATTR VALUE | invoke ON OP SIG1|SIG2 ARG1|ARG2 | ops ON
  *   can ON [OP [SIG1|SIG2]] | bulk ON OP1|OP2 [ON OP...] | create CLASS ON | unregister ON | bench ON ATTR N
+ *   samples ON ATTR N
  * </pre>
  */
 public final class TestClient {
@@ -161,6 +162,18 @@ public final class TestClient {
                 }
                 Arrays.sort(t);
                 return (t[n / 2] / 1000.0) + " " + (t[(int) (n * 0.99)] / 1000.0);
+            }
+            case "samples": {
+                // N timed getAttribute calls, each latency in nanoseconds, no warm-up (the caller interleaves)
+                ObjectName on = new ObjectName(f[1]);
+                int n = Integer.parseInt(f[3]);
+                StringBuilder sb = new StringBuilder();
+                for (int i = 0; i < n; i++) {
+                    long s = System.nanoTime();
+                    c.getAttribute(on, f[2]);
+                    sb.append(i == 0 ? "" : " ").append(System.nanoTime() - s);
+                }
+                return sb.toString();
             }
             default:
                 throw new IllegalArgumentException("unknown command " + f[0]);
