@@ -38,6 +38,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.sasl import (
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import client_dns_names as _client_dns_names
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals as _principals
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import backup_call_needed as _backup_call_needed
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     PropertiesError,
     escape_key,
@@ -286,6 +287,31 @@ def kafka_principal_refusals(hosts, hostvars, own_host=None, shared=None, rules=
                                     declared=[] if super_users is None else super_users)
 
 
+def kafka_nodes(groups):
+    """The Kafka nodes: hosts of groups kafka_broker and kafka_controller, each once, in inventory order."""
+    return _principals.kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
+
+
+def backup_call_needed(plan_backup, run_results, closing=False):
+    """Whether the broker role's backup task must call the host (common/backups.py backup_call_needed)."""
+    return _backup_call_needed(plan_backup if isinstance(plan_backup, Mapping) else None,
+                               [r if isinstance(r, Mapping) else None for r in (run_results or [])], bool(closing))
+
+
+def kafka_cert_principal(certificate_pem, rules=None):
+    """The principal a listener with these ssl.principal.mapping.rules gives a client presenting the certificate."""
+    return _principals.certificate_principal(certificate_pem, rules)
+
+
+def kafka_listener_principals(listeners, labels, certificate_pems, rules=None):
+    """Per listener and certificate: which principal the certificate maps to there (lines for verify.yml)."""
+    try:
+        return _principals.listener_principal_lines(listeners or [], list(labels or []), list(certificate_pems or []),
+                                                    rules)
+    except _principals.PrincipalError as exc:
+        raise AnsibleFilterError("kafka_listener_principals: %s" % exc)
+
+
 def client_bundle_problems(clients, refusal, variable="kafkasec_client_bundle_clients"):
     """Why the client bundles cannot be issued (names, uniqueness, impersonation): a list of messages."""
     return _principals.client_problems(clients, refusal if isinstance(refusal, Mapping) else {}, variable)
@@ -350,5 +376,9 @@ class FilterModule(object):
             "kafka_node_identities": kafka_node_identities,
             "kafka_principal_refusals": kafka_principal_refusals,
             "client_bundle_problems": client_bundle_problems,
+            "kafka_cert_principal": kafka_cert_principal,
+            "kafka_nodes": kafka_nodes,
+            "backup_call_needed": backup_call_needed,
+            "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,
         }

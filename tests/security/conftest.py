@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from labkit import Site, client_material, grant_test_client_acls, lab_session  # noqa: E402  pylint: disable=wrong-import-position
 
-ORDER = ['test_secrets', 'test_file_modes', 'test_check_mode', 'test_listeners', 'test_bad_input',
+ORDER = ['test_secrets', 'test_file_modes', 'test_check_mode', 'test_listeners', 'test_authorisation', 'test_bad_input',
          'test_verify_wrong_name', 'test_interrupted_write']
 
 

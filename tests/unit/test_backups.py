@@ -15,7 +15,7 @@ import pytest
 from ansible_runner import run_module
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import (
-    BackupError, list_sets, newest_set_matches, restore, snapshot)
+    BackupError, backup_call_needed, list_sets, newest_set_matches, restore, snapshot)
 
 
 @pytest.fixture
@@ -137,3 +137,24 @@ def test_the_planning_question_agrees_with_what_a_snapshot_would_do(tmp_path) ->
     assert newest_set_matches(paths, backups) is None and snapshot(paths, backups, 3).changed
     os.chmod(files[0], 0o600)  # the mode counts too
     assert newest_set_matches(paths, backups) is None
+
+
+CHANGED, UNCHANGED, SKIPPED = {'changed': True}, {'changed': False}, {'skipped': True, 'changed': False}
+
+
+@pytest.mark.parametrize('plan, results, closing, expected', [
+    # before the run: the plan call's answer decides, unless a writing call already ran
+    (None, [None, None, None], False, True),                      # no plan answer: call
+    ({'needed': True}, [None, None, None], False, True),          # files differ from the newest set
+    ({'needed': False, 'newest': 's1'}, [None, None, None], False, False),  # the newest set holds them
+    ({'needed': False, 'newest': 's1'}, [UNCHANGED, None, None], False, True),  # a writing call ran: stale
+    ({'needed': False, 'newest': 's1'}, [SKIPPED, None, None], False, True),    # registered, even skipped
+    ({}, [None], False, True),                                    # an answer without 'needed': call
+    # the closing set: only where a call of this run changed a file
+    ({'needed': True}, [UNCHANGED, UNCHANGED, UNCHANGED], True, False),
+    (None, [None, None, None], True, False),
+    ({'needed': False}, [UNCHANGED, CHANGED, None], True, True),
+    ({'needed': False}, [SKIPPED, None, CHANGED], True, True),
+])
+def test_backup_call_needed(plan, results, closing, expected):
+    assert backup_call_needed(plan, results, closing) is expected

@@ -229,3 +229,51 @@ def test_nodes_with_the_default_subject_are_one_super_user_so_a_new_node_changes
         return pr.super_users(pr.node_identities(pr.inventory_identities(hosts, {})), rules)
     assert supers(["kafka-1", "kafka-2", "kafka-3"]) == supers(["kafka-1", "kafka-2", "kafka-3", "kafka-4"]) \
         == "User:kafka-node"
+
+
+# ------------------------------------------------------------------ a client certificate on a listener (verify.yml)
+
+def _client_pem(cn: str) -> str:
+    from pki_helpers import cert_pem, make_ca, make_leaf, new_key
+    return cert_pem(make_leaf(make_ca("principal test CA"), new_key(), cn))
+
+
+@pytest.mark.parametrize("cn, rules, expected", [
+    ("secure_user", None, "User:secure_user"),                       # the collection's default rules
+    ("secure_user", "", "User:secure_user"),                         # a templated null: the same
+    ("secure_user", "DEFAULT", "User:CN=secure_user"),                 # Kafka's own default: the whole DN
+    ("Secure_User", "RULE:^CN=([^,]+)$/$1/L,DEFAULT", "User:secure_user"),
+    ("secure_user", ["RULE:^CN=(.*)_user$/$1/U", "DEFAULT"], "User:SECURE"),
+    ("secure_user", "RULE:^OU=(.*)$/$1/", "no principal: No rules apply to CN=secure_user"),
+])
+def test_certificate_principal(cn, rules, expected):
+    assert pr.certificate_principal(_client_pem(cn), rules).startswith(expected)
+
+
+def test_certificate_principal_of_garbage_says_so():
+    assert pr.certificate_principal("not a certificate").startswith("not a PEM certificate")
+
+
+def test_listener_principal_lines_use_a_listeners_own_rules():
+    pems = [_client_pem("secure_user"), _client_pem("insecure_user")]
+    listeners = [{"name": "SSL", "host": "kafka-1", "port": 9093},
+                 {"name": "CONTROLLER", "host": "kafka-1", "port": 9094, "principal_mapping_rules": "DEFAULT"}]
+    assert pr.listener_principal_lines(listeners, ["a.crt", "b.crt"], pems) == [
+        "SSL kafka-1:9093: a.crt -> User:secure_user",
+        "SSL kafka-1:9093: b.crt -> User:insecure_user",
+        "CONTROLLER kafka-1:9094: a.crt -> User:CN=secure_user",
+        "CONTROLLER kafka-1:9094: b.crt -> User:CN=insecure_user",
+    ]
+    with pytest.raises(pr.PrincipalError):
+        pr.listener_principal_lines(listeners, ["a.crt"], pems)
+
+
+@pytest.mark.parametrize("groups, expected", [
+    ({}, []),
+    ({"kafka_broker": ["b1", "b2"]}, ["b1", "b2"]),
+    ({"kafka_broker": ["n1", "b2"], "kafka_controller": ["c1", "n1"]}, ["n1", "b2", "c1"]),  # combined once
+    ({"kafka_controller": ["c1"], "kafka_connect": ["w1"], "kafka_ca": ["ca"]}, ["c1"]),     # other groups: no
+    ({"kafka_broker": None, "kafka_controller": ["c1"]}, ["c1"]),
+])
+def test_kafka_node_hosts(groups, expected):
+    assert pr.kafka_node_hosts(groups) == expected

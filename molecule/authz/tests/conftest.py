@@ -11,7 +11,6 @@ Standalone, as root, after a converge of the scenario:
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -22,9 +21,7 @@ SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'tests'
 sys.path.insert(0, str(SHARED))
 import kafkalab  # noqa: E402  pylint: disable=wrong-import-position
 
-_spec = importlib.util.spec_from_file_location('kafkasec_shared_conftest', SHARED / 'conftest.py')
-_shared = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_shared)
+_shared = kafkalab.shared_conftest()
 lab = _shared.lab
 pytest_configure = _shared.pytest_configure
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
-from confluent_kafka import KafkaException
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 from confluent_kafka.admin import (AclBinding, AclBindingFilter, AclOperation, AclPermissionType, AdminClient,
@@ -28,17 +29,17 @@ PRODUCER = 'org.apache.kafka.tools.ConsoleProducer'
 CONSUMER = 'org.apache.kafka.tools.consumer.ConsoleConsumer'
 
 
-def _authz_client(bundle, *extra):
+def _authz_client(bundle, *extra, topic=TOPIC):
     return subprocess.run([sys.executable, str(REPO / 'demo' / 'authz_client.py'), '--bundle', str(bundle.directory),
-                           '--topic', TOPIC, '--group', GROUP] + list(extra),
+                           '--topic', topic, '--group', GROUP] + list(extra),
                           capture_output=True, text=True, timeout=240, check=False)
 
 
-def _java(lab, bundle, tool, *args, stdin=None):
+def _java(lab, bundle, tool, *args, stdin=None, topic=TOPIC):
     """One of Kafka's console clients (ConsoleProducer, ConsoleConsumer) with the bundle's client.properties."""
     return subprocess.run(['java', '-Xmx128m', '-XX:TieredStopAtLevel=1', '-cp', '%s/*' % lab.vars['kafka_lib_dir'],
                            tool, '--bootstrap-server',
-                           bundle.rdkafka_conf()['bootstrap.servers'], '--topic', TOPIC,
+                           bundle.rdkafka_conf()['bootstrap.servers'], '--topic', topic,
                            '--command-config', str(bundle.directory / 'client.properties')] + list(args),
                           input=stdin, capture_output=True, text=True, timeout=240, check=False)
 
@@ -101,6 +102,55 @@ def test_insecure_user_is_refused_with_a_topic_authorisation_error(lab, insecure
     assert 'UNKNOWN_TOPIC_OR_PARTITION' not in said
 
 
+def _refusals(bundle, topic: str, seconds: float = 15.0):
+    """What librdkafka tells a principal without ACLs: the produce's delivery error, and every error a consumer
+    assigned to partition 0 of the topic (in GROUP) sees within ``seconds``."""
+    conf = dict(bundle.rdkafka_conf(), **{'socket.timeout.ms': 20000})
+    errors = []
+    producer = Producer(dict(conf, **{'message.timeout.ms': 15000, 'enable.idempotence': False}))
+    producer.produce(topic, b'must not arrive', on_delivery=lambda err, _m: errors.append(err))
+    producer.flush(30)
+    consumer = Consumer(dict(conf, **{'group.id': GROUP, 'enable.auto.commit': False}))
+    consumer.assign([TopicPartition(topic, 0, OFFSET_BEGINNING)])
+    seen, deadline = set(), time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        msg = consumer.poll(1.0)
+        if msg is not None:
+            seen.add(msg.error().name() if msg.error() else 'read a message')
+    consumer.close()
+    return (errors[0].name() if errors and errors[0] else 'delivered'), seen
+
+
+def test_describe_for_everyone_is_what_makes_a_fetch_say_topic_authorisation(lab, insecure, node_admin):
+    """The seed procedure grants Describe on the topic to User:* so that a refused client is told it is not
+    authorised. Both behaviours, with librdkafka and the Java producer, as insecure_user (no ACL of its own):
+    - test_secure_topic (Describe for User:*): produce and fetch both end in TOPIC_AUTHORIZATION_FAILED;
+    - a topic no ACL names (it exists) and a topic that does not exist: the produce is still
+      TOPIC_AUTHORIZATION_FAILED (Kafka 4 answers metadata for a topic one may not describe that way, so neither
+      reveals whether the topic exists), but a consumer is never told about the topic: it sees only its group's
+      refusal, as for a topic that is not there.
+    Nothing is written or created by the refused principal."""
+    produce, fetch = _refusals(insecure, TOPIC)
+    assert produce == 'TOPIC_AUTHORIZATION_FAILED' and 'TOPIC_AUTHORIZATION_FAILED' in fetch, (produce, fetch)
+    hidden = 'molecule-authz-hidden-%s' % uuid.uuid4().hex[:8]
+    node_admin.create_topics([NewTopic(hidden, 1, 1)], request_timeout=20)[hidden].result(30)
+    missing = 'molecule-authz-missing-%s' % uuid.uuid4().hex[:8]
+    for topic in (hidden, missing):
+        produce, fetch = _refusals(insecure, topic)
+        assert produce == 'TOPIC_AUTHORIZATION_FAILED', (topic, produce)
+        assert 'TOPIC_AUTHORIZATION_FAILED' not in fetch and 'read a message' not in fetch, (topic, fetch)
+        assert 'GROUP_AUTHORIZATION_FAILED' in fetch, (topic, fetch)
+        produced = _java(lab, insecure, PRODUCER, '--producer-property', 'enable.idempotence=false',
+                         '--producer-property', 'delivery.timeout.ms=20000',
+                         '--producer-property', 'request.timeout.ms=10000', stdin='must not arrive\n', topic=topic)
+        said = produced.stdout + produced.stderr
+        assert 'TopicAuthorizationException: Not authorized to access topics: [%s]' % topic in said, said[-3000:]
+        assert 'UNKNOWN_TOPIC_OR_PARTITION' not in said, said[-3000:]
+    topics = node_admin.list_topics(timeout=20).topics
+    assert hidden in topics and missing not in topics
+    node_admin.delete_topics([hidden], request_timeout=20)[hidden].result(30)
+
+
 def test_a_client_without_acls_cannot_create_delete_or_alter(insecure, secure):
     admin = _admin(insecure)
     name = 'molecule-authz-%s' % uuid.uuid4().hex[:8]
@@ -145,3 +195,18 @@ def test_exclusive_mode_deletes_and_reports_an_undeclared_acl(lab, node_admin):
     left = node_admin.describe_acls(query).result(30)
     assert undeclared not in left
     assert len(left) == 5, left  # the declared ones: Create, Write, Read, Describe on the topic; Read on the group
+
+
+def test_verify_shows_the_principal_of_each_client_certificate_per_listener(lab, secure, insecure):
+    certificates = [str(b.directory / ('%s.crt' % b.name)) for b in (secure, insecure)]
+    proc = _playbook(lab, 'verify.yml', '-e', '{"kafkasec_verify_principal_certificates": %s}'
+                     % str(certificates).replace("'", '"'))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-3000:]
+    broker = lab.brokers[0]
+    for listener, port in (('SSL', 9093), ('CONTROLLER', 9094)):
+        for bundle, path in zip((secure, insecure), certificates):
+            line = '%s %s:%d: %s -> User:%s' % (listener, broker, port, path, bundle.name)
+            assert line in proc.stdout, line + '\n' + out[-3000:]
+    # the table's column: the verify client's own certificate
+    assert 'client maps to' in proc.stdout and 'User:kafkasec-verify' in proc.stdout, out[-3000:]

@@ -9,7 +9,6 @@ Standalone, as root, against a converged lab: .venv/bin/python -m pytest -p no:c
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,7 @@ import kafkalab  # noqa: E402  pylint: disable=wrong-import-position
 SCENARIO_INVENTORY = Path(__file__).resolve().parents[1] / 'inventory.yml'
 
 # The shared checks' conftest, under a name of its own: its inventory hook and its lab fixture.
-_spec = importlib.util.spec_from_file_location('kafkasec_molecule_shared_conftest', SHARED / 'conftest.py')
-_shared = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_shared)
+_shared = kafkalab.shared_conftest()
 pytest_configure = _shared.pytest_configure
 lab = _shared.lab
 

@@ -11,7 +11,6 @@ Standalone, as root, after a converge of the scenario:
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
@@ -24,9 +23,7 @@ import kafkalab  # noqa: E402  pylint: disable=wrong-import-position
 
 # The shared verifier's lab and CA fixtures (and its standalone inventory set-up), without its
 # per-host parametrisation: loaded under another module name, since this file is a conftest too.
-_spec = importlib.util.spec_from_file_location('kafkasec_shared_conftest', SHARED / 'conftest.py')
-_shared = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_shared)
+_shared = kafkalab.shared_conftest()
 lab = _shared.lab
 ca = _shared.ca
 pytest_configure = _shared.pytest_configure

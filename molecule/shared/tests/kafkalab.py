@@ -37,6 +37,16 @@ _PEM_KEY = re.compile(rb'-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PR
 _PEM_CERT = re.compile(rb'-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----', re.S)
 
 
+def shared_conftest():
+    """molecule/shared/tests/conftest.py as a module of its own name, so a scenario's conftest (also named
+    conftest) can take its fixtures and pytest_configure from it."""
+    import importlib.util  # pylint: disable=import-outside-toplevel
+    spec = importlib.util.spec_from_file_location('kafkasec_shared_conftest', Path(__file__).with_name('conftest.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def parse_properties(text: str) -> Dict[str, str]:
     """Java .properties as Kafka reads them: continuation lines joined, last key wins."""
     text = re.sub(r'(?<!\\)((?:\\\\)*)\\\r?\n[ \t\f]*', r'\1', text)

@@ -6,15 +6,14 @@ from molecule/shared/tests, loaded under another module name so both conftest fi
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 _SHARED = Path(__file__).resolve().parents[2] / 'shared' / 'tests'
 sys.path.insert(0, str(_SHARED))
-_spec = importlib.util.spec_from_file_location('kafkasec_shared_conftest', _SHARED / 'conftest.py')
-_shared = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_shared)
+import kafkalab  # noqa: E402  pylint: disable=wrong-import-position
+
+_shared = kafkalab.shared_conftest()
 
 pytest_configure = _shared.pytest_configure
 lab = _shared.lab

@@ -31,7 +31,7 @@ import shutil
 import stat
 import tempfile
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import atomic_write
 
@@ -230,3 +230,22 @@ class _Owner:
 
     def __init__(self, st: FileState) -> None:
         self.st_uid, self.st_gid, self.st_mode = st.uid, st.gid, stat.S_IFREG | st.mode
+
+
+def backup_call_needed(plan_backup: Optional[Mapping[str, Any]], run_results: Sequence[Optional[Mapping[str, Any]]],
+                       closing: bool) -> bool:
+    """Whether the broker role's backup task calls the host.
+
+    ``plan_backup`` is the plan call's answer ({needed, newest}; None when it did not run), ``run_results`` the
+    results this run registered for the calls that write the set's files (PKI request and install, the
+    properties merge; None when not registered yet, a skipped task counts as registered).
+    - The closing set (``closing``, after the run): only when one of those calls reported a change.
+    - Before the run: when the plan call said the files differ from the newest set, or did not say; or when a
+      writing call has already run in this run, so the plan's answer may be stale.
+    """
+    results = list(run_results)
+    if closing:
+        return any(bool(result.get("changed")) for result in results if result is not None)
+    if plan_backup is None or plan_backup.get("needed", True):
+        return True
+    return any(result is not None for result in results)

@@ -12,6 +12,7 @@ principal) and the client bundle's name check.
 - `map_dn`            a DN (as the JDK's ``X500Principal.getName()`` renders it) -> the principal's name.
 - `rfc2253_of_name`   a ``cryptography`` ``x509.Name`` -> that string; `dn_of_subject` the same for the
                       subjects the collection issues (CN plus kafkasec_cert_subject), without cryptography.
+- `certificate_principal` a PEM certificate -> the principal a listener with these rules gives it (verify.yml).
 - `super_users`       every Kafka node's own principal plus the declared ones, sorted, ``;``-joined.
 - `protected_principals` / `impersonation_problem`: the principals no other certificate may map to.
 
@@ -350,6 +351,40 @@ def dn_of_subject(common_name: str, subject: Optional[Mapping[str, Any]] = None)
     return _rdns_to_dn([[(oid, tag, values[label])] for label, oid, tag in SUBJECT_ORDER if values.get(label)])
 
 
+def certificate_principal(certificate_pem: Any, rules_value: Any = None) -> str:
+    """The principal a listener with these rules (None: the collection's default) gives a TLS client that
+    presents this PEM certificate: ``User:<name>``, or why none, as a sentence (what verify.yml prints)."""
+    from cryptography import x509  # lazily: the rest of this module needs no cryptography
+
+    text = certificate_pem.decode() if isinstance(certificate_pem, bytes) else str(certificate_pem or "")
+    try:
+        certificate = x509.load_pem_x509_certificate(text.encode())
+    except ValueError as exc:
+        return "not a PEM certificate (%s)" % exc
+    dn = rfc2253_of_name(certificate.subject)
+    try:
+        # Not configured (null, or the empty string a templated null becomes): the broker role's default.
+        text = rules_text(rules_value).strip()
+        return principal_of(parse_rules(text or DEFAULT_RULES), dn)
+    except PrincipalError as exc:
+        return "no principal: %s" % exc
+
+
+def listener_principal_lines(listeners: Iterable[Mapping[str, Any]], labels: Sequence[str],
+                             certificate_pems: Sequence[Any], rules_value: Any = None) -> List[str]:
+    """One line per listener and certificate: ``<listener> <host>:<port>: <label> -> User:<name>``. A listener
+    item's own ``principal_mapping_rules`` win over ``rules_value`` (listener.name.<l>.ssl.principal.mapping.rules)."""
+    if len(labels) != len(certificate_pems):
+        raise PrincipalError("%d certificate names but %d certificates" % (len(labels), len(certificate_pems)))
+    lines = []
+    for listener in listeners:
+        rules = listener.get("principal_mapping_rules", rules_value)
+        where = "%s %s:%s" % (listener.get("name", "?"), listener.get("host", "?"), listener.get("port", "?"))
+        for label, pem in zip(labels, certificate_pems):
+            lines.append("%s: %s -> %s" % (where, label, certificate_principal(pem, rules)))
+    return lines
+
+
 # -------------------------------------------------------------------------- who may be whom
 
 @dataclass(frozen=True)
@@ -552,6 +587,20 @@ def client_problems(clients: Any, refusal: Mapping[str, Any], variable: str = "k
     return problems
 
 
+NODE_GROUPS = ("kafka_broker", "kafka_controller")
+
+
+def kafka_node_hosts(groups: Mapping[str, Any]) -> List[str]:
+    """The Kafka nodes of an inventory: the hosts of groups kafka_broker and kafka_controller, each once, in
+    inventory order (the one definition the certificates, broker and client_bundle roles and signing use)."""
+    hosts: List[str] = []
+    for group in NODE_GROUPS:
+        for host in groups.get(group) or []:
+            if str(host) not in hosts:
+                hosts.append(str(host))
+    return hosts
+
+
 # The inventory variables of the host a certificate is for that the signing check reads.
 SIGN_CHECK_VARIABLES = (SHARED_VARIABLE, RULES_VARIABLE, SUPER_USERS_VARIABLE)
 
@@ -560,6 +609,5 @@ def sign_check(host: str, groups: Mapping[str, Any], hostvars: Mapping[str, Any]
                own_vars: Mapping[str, Any]) -> Dict[str, Any]:
     """refusal_list for the certificate of inventory host ``host`` (the host_pki action plugin): the Kafka nodes
     are groups kafka_broker and kafka_controller; ``own_vars`` are ``host``'s SIGN_CHECK_VARIABLES as templated."""
-    nodes = list(groups.get("kafka_broker") or []) + list(groups.get("kafka_controller") or [])
-    return refusal_list(nodes, hostvars, own_host=host, shared=own_vars.get(SHARED_VARIABLE, []),
+    return refusal_list(kafka_node_hosts(groups), hostvars, own_host=host, shared=own_vars.get(SHARED_VARIABLE, []),
                         rules=own_vars.get(RULES_VARIABLE), declared=own_vars.get(SUPER_USERS_VARIABLE, []))
