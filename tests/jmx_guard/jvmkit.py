@@ -119,12 +119,16 @@ class Server:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.lines: Dict[str, str] = {}
         out = _Lines(self.proc)
-        while True:
-            line = out.next(120)
-            if line == "READY":
-                break
-            key, _, value = line.partition(" ")
-            self.lines[key] = value
+        try:
+            while True:
+                line = out.next(120)
+                if line == "READY":
+                    break
+                key, _, value = line.partition(" ")
+                self.lines[key] = value
+        except BaseException:
+            self.stop()
+            raise
         self.pid = int(self.lines["PID"])
 
     def stop(self) -> None:
@@ -146,8 +150,13 @@ class Client:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         self.out = _Lines(self.proc)
-        first = self.out.next(60)
+        try:
+            first = self.out.next(60)
+        except BaseException:
+            self.close()
+            raise
         if first != "CONNECTED":
+            self.close()
             raise AssertionError("client did not connect: %s" % first)
 
     def ask(self, *fields: str, timeout: float = 120) -> tuple:

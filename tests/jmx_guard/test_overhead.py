@@ -41,8 +41,12 @@ def _figures(samples_ns):
 @pytest.mark.parametrize("jdk", sorted(jvmkit.JDKS))
 def test_get_attribute_latency_guard_vs_access_file(tmp_path, jdk):
     jdk_only = jvmkit.Server(jdk, tmp_path / "access-file", USERS, {"viewer": "readonly"}, None)
-    guarded = jvmkit.Server(jdk, tmp_path / "guard", USERS, {"viewer": "readwrite"}, RULES,
-                            args=("--selfbench", str(SELF_CALLS)))
+    try:
+        guarded = jvmkit.Server(jdk, tmp_path / "guard", USERS, {"viewer": "readwrite"}, RULES,
+                                args=("--selfbench", str(SELF_CALLS)))
+    except BaseException:
+        jdk_only.stop()
+        raise
     samples = {"guard": [], "jdk_access_file": []}
     clients = {}
     try:
