@@ -82,9 +82,9 @@ options:
     description: The host's keystore from the PKI contract (C(path), C(type), C(password)).
     type: dict
     required: true
-    suboptions:
+    suboptions: &store_suboptions
       path:
-        description: Keystore file.
+        description: The store's file.
         type: path
         required: true
       type:
@@ -98,18 +98,7 @@ options:
     description: The host's truststore from the PKI contract (C(path), C(type), C(password)).
     type: dict
     required: true
-    suboptions:
-      path:
-        description: Truststore file.
-        type: path
-        required: true
-      type:
-        description: Store type.
-        type: str
-        default: pkcs12
-      password:
-        description: Store password (a secret).
-        type: str
+    suboptions: *store_suboptions
   keystore_changed:
     description: Whether this run renewed the keystore or truststore (the connector reads them at start-up only).
     type: bool
