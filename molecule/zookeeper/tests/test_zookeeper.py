@@ -143,17 +143,14 @@ def test_jaas_files_are_owner_only(lab, zk_host):
         assert st.st_uid == int(subprocess.check_output(['id', '-u', lab.user(host)]).strip())
 
 
-def test_produce_consume_over_tls(lab, node_client):
-    # AclAuthorizer is on (the default): the round trip runs as the nodes' principal, a super user, as the
-    # collection's tools do (node_client checks it is in super.users).
-    topic = 'molecule-zk-%s' % uuid.uuid4().hex[:8]
-    conf = kafkalab.kafka_conf(lab, node_client, node_client.ca_file)
+def _round_trip(conf: dict, topic: str, group: str, count: int = 20) -> List[bytes]:
+    """Produce count messages (acks=all) and read them back in the group; the values read."""
     producer = Producer(dict(conf, acks='all'))
-    values = [('zk-%d' % i).encode() for i in range(20)]
+    values = [('zk-%d' % i).encode() for i in range(count)]
     for v in values:
         producer.produce(topic, v)
     assert producer.flush(60) == 0
-    consumer = Consumer(dict(conf, **{'group.id': topic, 'auto.offset.reset': 'earliest'}))
+    consumer = Consumer(dict(conf, **{'group.id': group, 'auto.offset.reset': 'earliest'}))
     consumer.subscribe([topic])
     got = []
     try:
@@ -166,3 +163,37 @@ def test_produce_consume_over_tls(lab, node_client):
     finally:
         consumer.close()
     assert sorted(got) == sorted(values)
+    return got
+
+
+def test_produce_consume_over_tls(lab, node_client):
+    # AclAuthorizer is on (the default): the round trip runs as the nodes' principal, a super user, as the
+    # collection's tools do (node_client checks it is in super.users).
+    topic = 'molecule-zk-%s' % uuid.uuid4().hex[:8]
+    _round_trip(kafkalab.kafka_conf(lab, node_client, node_client.ca_file), topic, topic)
+
+
+ACL_TOPIC, ACL_GROUP = 'molecule-zk-acl-topic', 'molecule-zk-acl-group'  # vars.yml's kafkasec_acls_principals
+
+
+def test_authorizer_is_acl_authorizer_with_the_node_as_super_user(lab, node_client):
+    for host in lab.kafka_hosts:
+        props = lab.server_properties(host)
+        assert props.get('authorizer.class.name') == 'kafka.security.authorizer.AclAuthorizer', props
+        assert props.get('allow.everyone.if.no.acl.found', 'false') == 'false', props
+        assert props.get('zookeeper.set.acl') == 'true', props
+
+
+def test_client_with_acls_from_acls_yml_produces_and_consumes(lab, client):
+    _round_trip(kafkalab.kafka_conf(lab, client, client.ca_file), ACL_TOPIC, ACL_GROUP)
+
+
+def test_client_without_acls_is_refused(lab, ca, tmp_path):
+    pem = ca.certificate.public_bytes(kafkalab.serialization.Encoding.PEM)
+    stranger = kafkalab.issue_client(tmp_path, ca.certificate, ca.privatekey, pem, 'molecule-no-acl')
+    errors: list = []
+    producer = Producer(dict(kafkalab.kafka_conf(lab, stranger, stranger.ca_file),
+                             **{'message.timeout.ms': 15000, 'enable.idempotence': False}))
+    producer.produce(ACL_TOPIC, b'must not arrive', on_delivery=lambda err, _m: errors.append(err))
+    producer.flush(30)
+    assert errors and errors[0] is not None and errors[0].name() == 'TOPIC_AUTHORIZATION_FAILED', errors
