@@ -13,14 +13,14 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 APT_PACKAGES := openssl default-jdk-headless maven openssh-server openssh-client
 
-.PHONY: help deps apt venv link unit sanity build lab-test molecule test demo bench lab-up lab-stop lab-destroy clean
+.PHONY: help deps apt venv link unit sanity lint versions build lab-test molecule test demo bench lab-up lab-stop lab-destroy clean
 
 help:
 	@echo "make demo   - build the three-broker lab, roll TLS out with ansible-playbook, prove it"
-	@echo "make test   - every test: unit, sanity, collection build (and Molecule scenarios)"
+	@echo "make test   - every test: unit, sanity, ansible-lint, ansible-core 2.16/2.20, the lab suites and Molecule"
 	@echo "make bench  - the benchmarks (rollout vs a shell baseline, rerun, SSL vs PLAINTEXT, rolling restart)"
 	@echo "              on a lab of their own (instance 8), written to docs/benchmarks.md/.json/.png; ~25 min"
-	@echo "make unit | sanity | build | lab-test | molecule | clean"
+	@echo "make unit | sanity | lint | versions | build | lab-test | molecule | clean"
 	@echo "make lab-up | lab-stop | lab-destroy  - the local Kafka lab (lab/labctl)"
 
 deps: apt venv link jmx-guard
@@ -67,6 +67,15 @@ unit: deps
 sanity: deps
 	./tests/sanity.sh
 
+# ansible-lint --profile production on roles/, playbooks/ and the Molecule playbooks (.ansible-lint).
+lint: deps
+	./tests/lint.sh
+
+# The ends of the supported ansible-core range (2.16 on Python 3.11, 2.20 on 3.12), each in a venv of its own
+# under .build/: the unit tests that run Ansible's own code, a syntax check of every playbook, no deprecation.
+versions: deps
+	./tests/ansible_versions.sh
+
 build: deps
 	mkdir -p $(BUILD)/dist
 	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
@@ -78,11 +87,14 @@ lab-test: deps
 molecule: deps
 	./tests/lab_suites.sh molecule
 
-# Unit tests, sanity, then the real-Kafka suites one after another on the tests' own lab instance
-# (KAFKASEC_TEST_LAB_INSTANCE, default 9: 127.0.9.x), so a demo lab on the machine is left alone.
+# Unit tests, sanity, ansible-lint, the ansible-core range's ends, then the real-Kafka suites one after another
+# on the tests' own lab instance (KAFKASEC_TEST_LAB_INSTANCE, default 9: 127.0.9.x), so a demo lab on the
+# machine is left alone.
 test: deps
 	$(BIN)/python -m pytest tests/unit -q
 	./tests/sanity.sh
+	./tests/lint.sh
+	./tests/ansible_versions.sh
 	./tests/lab_suites.sh
 
 demo:

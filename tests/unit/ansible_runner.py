@@ -10,8 +10,8 @@
 Each call runs ``ansible-playbook`` (the one next to the running Python) on a
 generated one-task playbook against ``localhost`` with the local connection,
 so argument validation, check mode, diff, ``no_log`` censoring and the module
-wrapper are all the real thing. Every string in ``args`` is marked
-``!unsafe``, so values reach the module verbatim (no Jinja templating); the
+wrapper are all the real thing. Every string in ``args`` reaches the module
+verbatim (``!unsafe`` where it could be a template, no Jinja templating); the
 arguments travel in a temporary 0600 playbook file, never on a command line.
 
 The result is the task result as a callback plugin sees it (internal
@@ -39,7 +39,7 @@ from typing import Any, Dict, Mapping, Optional
 
 import yaml
 
-__all__ = ["AnsibleRunError", "REPO_ROOT", "COLLECTIONS_PATH", "ensure_collection_link", "run_module"]
+__all__ = ["AnsibleRunError", "REPO_ROOT", "COLLECTIONS_PATH", "ensure_collection_link", "note_deprecations", "run_module"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COLLECTIONS_PATH = REPO_ROOT / ".build" / "collections"
@@ -91,14 +91,25 @@ class AnsibleRunError(RuntimeError):
 
 
 class _Unsafe(str):
-    """A string to be written with the ``!unsafe`` tag."""
+    """A string that must reach Ansible verbatim, never templated."""
 
 
 class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(_Unsafe, lambda dumper, data: dumper.represent_scalar("!unsafe", str(data), style='"'))
+def _represent_unsafe(dumper: yaml.SafeDumper, data: _Unsafe) -> yaml.ScalarNode:
+    """A string with ``{`` (where every Jinja delimiter starts) gets the ``!unsafe`` tag; any other string is a
+    plain quoted string, which no ansible-core templates. ansible-core 2.19+ resolves an ``!unsafe`` scalar's
+    type as if it were unquoted ("2182" an int, "" None, "true" a bool), so tagging every string would hand
+    the modules and templates other types there than on 2.16-2.18."""
+    text = str(data)
+    if "{" in text:
+        return dumper.represent_scalar("!unsafe", text, style='"')
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style='"')
+
+
+_Dumper.add_representer(_Unsafe, _represent_unsafe)
 
 
 def _mark_unsafe(value: Any) -> Any:
@@ -136,6 +147,19 @@ def _workdir() -> Path:
         (_WORKDIR / "inventory.ini").write_text(
             "localhost ansible_connection=local ansible_python_interpreter=%s\n" % json.dumps(sys.executable))
     return _WORKDIR
+
+
+def note_deprecations(proc: "subprocess.CompletedProcess[str]") -> None:
+    """Append the deprecation warnings of an ansible-playbook run to $KAFKASEC_DEPRECATION_LOG, when set:
+    tests/ansible_versions.sh fails on any (the output of the runs is otherwise captured)."""
+    log = os.environ.get("KAFKASEC_DEPRECATION_LOG")
+    if not log:
+        return
+    lines = (proc.stdout or "").splitlines() + (proc.stderr or "").splitlines()
+    found = [" ".join(lines[i:i + 4]) for i, line in enumerate(lines) if "DEPRECATION WARNING" in line]
+    if found:
+        with open(log, "a", encoding="utf-8") as handle:
+            handle.write("".join("%s: %s\n" % (" ".join(map(str, proc.args[-2:])), text) for text in found))
 
 
 def _ansible_playbook() -> str:
@@ -193,6 +217,7 @@ def run_module(module_name: str, args: Mapping[str, Any], check: bool = False, d
                               timeout=timeout, check=False)
     finally:
         os.unlink(playbook)
+    note_deprecations(proc)
     results = [json.loads(line[len(_MARK):]) for line in proc.stdout.splitlines() if line.startswith(_MARK)]
     if len(results) != 1:
         raise AnsibleRunError("expected one task result from ansible-playbook (rc=%s)\nstdout:\n%s\nstderr:\n%s"

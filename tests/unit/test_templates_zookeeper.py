@@ -32,7 +32,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties imp
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import zookeeper_plan as zp
 
 from ansible_runner import (COLLECTIONS_PATH, REPO_ROOT, _Dumper, _MARK, _ansible_playbook, _mark_unsafe, _workdir,
-                            ensure_collection_link, run_module)
+                            ensure_collection_link, note_deprecations, run_module)
 from template_render import render
 from test_templates_jaas import DIGEST, FILE_PASSWORDS, entry, jdk_parse  # noqa: F401
 from test_zookeeper_plan import DEFAULTS, GOLDEN, HOST, PASSWORD, plan_for, settings_params
@@ -70,6 +70,7 @@ def render_cases(cases: Mapping[str, Dict[str, Any]]) -> Dict[str, str]:
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_FORKS="4")
     proc = subprocess.run([_ansible_playbook(), "-i", str(inventory), str(play)], cwd=str(workdir), env=env,
                           capture_output=True, text=True, timeout=600, check=False)
+    note_deprecations(proc)
     results = [json.loads(line[len(_MARK):]) for line in proc.stdout.splitlines() if line.startswith(_MARK)]
     out = {r["msg"]["case"]: r["msg"]["text"] for r in results if isinstance(r.get("msg"), dict)}
     assert proc.returncode == 0 and set(out) == set(cases), (proc.stdout[-4000:], proc.stderr[-4000:])
