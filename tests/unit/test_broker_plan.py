@@ -504,8 +504,8 @@ def test_the_tools_connect_as_a_node_whose_principal_is_a_super_user():
     cert_defaults = yaml.safe_load((REPO_ROOT / "roles" / "certificates" / "defaults" / "main.yml").read_text())
     assert cert_defaults["kafkasec_cert_node_common_name"] == "kafka-node"
     assert cert_defaults["kafkasec_cert_common_name"].split() == [
-        "{{", "kafkasec_cert_node_common_name", "if", "inventory_hostname", "in", "(groups['kafka_broker']", "|",
-        "default([]))", "+", "(groups['kafka_controller']", "|", "default([]))", "else", "inventory_hostname", "}}"]
+        "{{", "kafkasec_cert_node_common_name", "if", "inventory_hostname", "in", "groups", "|",
+        "kafkasec.tls.kafka_nodes", "else", "inventory_hostname", "}}"]
     rolling = yaml.safe_load((REPO_ROOT / "roles" / "rolling_restart" / "vars" / "main.yml").read_text())
     assert "kafkasec_pki.certificate_path | default(kafkasec_cert_certificate_path)" in \
         rolling["kafkasec_rolling_restart__cert_path"]
