@@ -287,6 +287,23 @@ def kafka_principal_refusals(hosts, hostvars, own_host=None, shared=None, rules=
                                     declared=[] if super_users is None else super_users)
 
 
+def host_fields(hosts, hostvars, fields, rename=None):
+    """[{name, <field>: value}] for each host: each of ``fields`` ({variable: default}) from the host's variables,
+    the default when the host does not set it; ``rename`` ({variable: key}) names a field differently. Data, not
+    text a template renders and parses back (ansible-core 2.19 no longer turns such text into data)."""
+    if not isinstance(fields, Mapping):
+        raise AnsibleFilterError("host_fields: fields must be a mapping of variable name to default")
+    rename = rename if isinstance(rename, Mapping) else {}
+    out = []
+    for host in hosts or []:
+        host_vars = hostvars[host]
+        item = {"name": host}
+        for variable, default in fields.items():
+            item[rename.get(variable, variable)] = host_vars[variable] if variable in host_vars else default
+        out.append(item)
+    return out
+
+
 def kafka_nodes(groups):
     """The Kafka nodes: hosts of groups kafka_broker and kafka_controller, each once, in inventory order."""
     return _principals.kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
@@ -378,6 +395,7 @@ class FilterModule(object):
             "client_bundle_problems": client_bundle_problems,
             "kafka_cert_principal": kafka_cert_principal,
             "kafka_nodes": kafka_nodes,
+            "host_fields": host_fields,
             "backup_call_needed": backup_call_needed,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,

@@ -264,3 +264,28 @@ def test_filters_load_in_ansible_by_fqcn():
     assert not result.get("failed"), result
     assert result["msg"] == ['"p\\"w"', 'org.example.M required password="x;y";', "\\ a=b", "a\\ b",
                              "DNS:h.test,IP:10.0.0.1"]
+
+
+# --------------------------------------------------------------------------- host_fields
+
+HOSTVARS = {'zk-1': {'kafkasec_zookeeper_advertised_host': 'zk-1.example', 'kafkasec_zookeeper_secure_client_port': 2182},
+            'zk-2': {'other': 1},
+            'zk-3': {'kafkasec_zookeeper_advertised_host': None}}
+
+
+@pytest.mark.parametrize('hosts, fields, rename, expected', [
+    ([], {'x': 1}, None, []),
+    (['zk-1', 'zk-2'], {'kafkasec_zookeeper_advertised_host': '', 'kafkasec_zookeeper_secure_client_port': ''},
+     {'kafkasec_zookeeper_advertised_host': 'advertised', 'kafkasec_zookeeper_secure_client_port': 'port'},
+     [{'name': 'zk-1', 'advertised': 'zk-1.example', 'port': 2182}, {'name': 'zk-2', 'advertised': '', 'port': ''}]),
+    (['zk-3'], {'kafkasec_zookeeper_advertised_host': 'default'}, None,   # set to null: null, as | default() did
+     [{'name': 'zk-3', 'kafkasec_zookeeper_advertised_host': None}]),
+    (['zk-2'], {'list_field': []}, None, [{'name': 'zk-2', 'list_field': []}]),
+])
+def test_host_fields(hosts, fields, rename, expected):
+    assert F.host_fields(hosts, HOSTVARS, fields, rename) == expected
+
+
+def test_host_fields_wants_a_mapping():
+    with pytest.raises(AnsibleFilterError):
+        F.host_fields(['zk-1'], HOSTVARS, ['kafkasec_zookeeper_advertised_host'])
