@@ -156,14 +156,39 @@ options:
     type: str
     default: admin
   guard_enabled:
-    description: The operation-level guard (coming; must stay false in this version).
+    description:
+      - Load the JMX guard (operation-level RBAC, C(java/jmx-guard)) from O(guard_jar_path) with its rules in
+        O(guard_dir). The access file then gives every user C(readwrite) and the guard decides per MBean,
+        operation and argument.
+      - The jar itself is copied by the role (M(ansible.builtin.copy)) before O(step=apply); its SHA-256 goes into
+        the JVM options, so a new jar changes the environment file and is a restart reason.
     type: bool
     default: false
+  guard_jar_path:
+    description: The guard's jar on the host (absolute, no spaces); required with O(guard_enabled).
+    type: path
+  guard_dir:
+    description:
+      - The guard's rules directory (created C(0700)); required with O(guard_enabled). The module writes
+        C(jmx.users.cfg) and one C(jmx.acl*.cfg) per rule (C(0600)) and removes the guard's files it no longer
+        renders. The guard re-reads the directory at run time, so a rules change is never a restart reason.
+    type: path
+  guard_poll_ms:
+    description: How often the guard checks its rules directory, in milliseconds (>= 100); unset - its default (1000).
+    type: int
+  guard:
+    description:
+      - The guard's C(users) (name -> C(groups), C(roles)), C(groups) (name -> roles) and C(rules) (a list of
+        C(mbean), C(operations) - operation key -> roles, Apache Karaf's grammar; see
+        C(plugins/module_utils/jmx/guard.py)). Users and groups default to O(users) and O(groups) with
+        O(admin_role) mapped to the guard's C(admin); a user or group named here replaces the derived one.
+    type: dict
+    default: {}
 extends_documentation_fragment:
   - ansible.builtin.files
 notes:
   - Check mode reports what would change and writes nothing.
-  - O(owner), O(group) apply to the four owner-only files; their mode is always C(0600).
+  - O(owner), O(group) apply to the four owner-only files and the guard's rules; their mode is always C(0600).
 """
 
 EXAMPLES = r"""
@@ -182,6 +207,14 @@ EXAMPLES = r"""
       - {name: monitor, password: "{{ vault_jmx_monitor }}", roles: [viewer]}
       - {name: ops, password: "{{ vault_jmx_ops }}", groups: [admins]}
     groups: {admins: [admin]}
+    guard_enabled: true
+    guard_jar_path: /etc/kafka/jmx/kafkasec-jmx-guard.jar
+    guard_dir: /etc/kafka/jmx/guard
+    guard:
+      groups: {operators: [viewer, manager]}
+      rules:
+        - mbean: kafka.log:type=LogManager
+          operations: {"flush*": [manager]}
     owner: kafka
     group: kafka
 """
@@ -201,6 +234,11 @@ changed_files:
   returned: always
   type: list
   elements: str
+guard_files:
+  description: The guard's rules files this call wrote or removed (or would, in check mode); never a restart reason.
+  returned: always
+  type: list
+  elements: str
 restart_reasons:
   description: Why the JVM needs a restart for what changed ([] when nothing needs one).
   returned: always
@@ -213,12 +251,14 @@ renewed_users:
   elements: str
 """
 
+import hashlib
 import os
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import FileError, atomic_write, stat_or_none
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
+from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import guard as jmx_guard
 from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import plan as jmx
 
 
@@ -236,7 +276,19 @@ def _settings(p):
         need_client_auth=p["need_client_auth"], protocols=p["ssl_enabled_protocols"],
         cipher_suites=p["ssl_cipher_suites"], serial_filter=p["serial_filter"] or jmx.DEFAULT_SERIAL_FILTER,
         users=users, groups={k: list(v or []) for k, v in (p["groups"] or {}).items()},
-        admin_role=p["admin_role"], env_variable=p["env_variable"], guard_enabled=p["guard_enabled"])
+        admin_role=p["admin_role"], env_variable=p["env_variable"], guard_enabled=p["guard_enabled"],
+        guard_jar_path=p["guard_jar_path"] or "", guard_rules_dir=p["guard_dir"] or "",
+        guard_jar_sha256=_sha256(p["guard_jar_path"]) if p["guard_enabled"] else None,
+        guard_poll_ms=p["guard_poll_ms"], guard_spec=p["guard"] or {})
+
+
+def _sha256(path):
+    """The jar's SHA-256 (None while it is not there: the plan step of a first run, check mode)."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except (OSError, TypeError):
+        return None
 
 
 def _read(path):
@@ -259,6 +311,36 @@ def _write(module, path, content, mode, owner, group, changed_files):
     if changed:
         changed_files.append(path)
     return changed
+
+
+def _ensure_dir(module, path, owner, group, changed_files):
+    """The directory, 0700 and the service user's (created when missing; nothing in check mode)."""
+    if not os.path.isdir(path):
+        changed_files.append(path)
+        if not module.check_mode:
+            os.makedirs(path, 0o700)
+    if os.path.isdir(path):
+        args = module.load_file_common_arguments(module.params, path=path)
+        args.update(mode="0700", owner=owner, group=group)
+        if module.set_fs_attributes_if_different(args, False) and path not in changed_files:
+            changed_files.append(path)
+
+
+def _write_guard_rules(module, s, owner, group, result):
+    """The guard's rules directory: every rendered file, the guard's stale files removed. No restart reason."""
+    rules = jmx.guard_files(s)
+    done = []
+    _ensure_dir(module, s.guard_rules_dir, owner, group, done)
+    for name, content in sorted(rules.items()):
+        _write(module, os.path.join(s.guard_rules_dir, name), content, "0600", owner, group, done)
+    existing = os.listdir(s.guard_rules_dir) if os.path.isdir(s.guard_rules_dir) else []
+    for name in jmx_guard.stale_files(existing, rules):
+        path = os.path.join(s.guard_rules_dir, name)
+        if not module.check_mode:
+            os.unlink(path)
+        done.append(path)
+    result["guard_files"] = [f for f in done if f != s.guard_rules_dir]
+    result["changed_files"].extend(done)
 
 
 def main():
@@ -293,44 +375,50 @@ def main():
             groups=dict(type="dict", default={}),
             admin_role=dict(type="str", default="admin"),
             guard_enabled=dict(type="bool", default=False),
+            guard_jar_path=dict(type="path"),
+            guard_dir=dict(type="path"),
+            guard_poll_ms=dict(type="int"),
+            guard=dict(type="dict", default={}),
         ),
+        required_if=[("guard_enabled", True, ("guard_jar_path", "guard_dir"))],
         add_file_common_args=True,
         supports_check_mode=True,
     )
     p = module.params
     s = _settings(p)
-    result = dict(changed=False, jvm_options=jmx.jvm_options(s), changed_files=[], restart_reasons=[],
-                  renewed_users=[], access={u.name: jmx.access_level(u, s.groups, s.admin_role) for u in s.users})
+    result = dict(changed=False, jvm_options=[], changed_files=[], restart_reasons=[], renewed_users=[],
+                  guard_files=[],
+                  access={u.name: jmx.access_level(u, s.groups, s.admin_role, s.guard_enabled) for u in s.users})
     problems = jmx.problems(s)
     if p["step"] == "apply":
         problems += [("kafkasec_jmx_users", "kafkasec_jmx_users: user %r has no password (the role generates one "
                                             "when the inventory gives none)" % u.name)
                      for u in s.users if not u.password]
+        if s.guard_enabled and not s.guard_jar_sha256 and not module.check_mode:
+            problems.append(("kafkasec_jmx_guard_jar_path", "kafkasec_jmx_guard_jar_path (%r): the guard's jar is not "
+                                                            "there (the role copies it first)" % s.guard_jar_path))
     if problems:
         module.fail_json(msg=problems_message(p["hostname"], problems), **result)
+    result["jvm_options"] = jmx.jvm_options(s)
     if p["step"] == "plan":
         module.exit_json(**result)
 
     owner, group = p["owner"], p["group"]
     try:
-        if not os.path.isdir(s.directory):
-            result["changed_files"].append(s.directory)
-            if not module.check_mode:
-                os.makedirs(s.directory, 0o700)
-        if os.path.isdir(s.directory):
-            dir_args = module.load_file_common_arguments(p, path=s.directory)
-            dir_args.update(mode="0700", owner=owner, group=group)
-            if module.set_fs_attributes_if_different(dir_args, False) and s.directory not in result["changed_files"]:
-                result["changed_files"].append(s.directory)
+        _ensure_dir(module, s.directory, owner, group, result["changed_files"])
         contents, renewed = jmx.files(s, _read(s.path("password")) if os.path.isdir(s.directory) else None)
         reasons = []
         for kind in ("management", "password", "access", "ssl"):
             if _write(module, s.path(kind), contents[kind], "0600", owner, group, result["changed_files"]) \
                     and kind in jmx.RESTART_KINDS:
                 reasons.append("JMX: %s changed" % os.path.basename(s.path(kind)))
+        old_env = _read(p["env_file"]) or ""
         if _write(module, p["env_file"], jmx.env_file(s), p["env_mode"], p["env_owner"], p["env_group"],
                   result["changed_files"]):
             reasons.append("JMX: %s changed" % os.path.basename(p["env_file"]))
+            reasons += jmx.guard_jar_reasons(s, old_env)
+        if s.guard_enabled:
+            _write_guard_rules(module, s, owner, group, result)
     except (FileError, OSError) as exc:
         module.fail_json(msg="%s: %s" % (p["hostname"], exc), **result)
     if p["keystore_changed"]:

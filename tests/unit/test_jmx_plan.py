@@ -134,7 +134,6 @@ PROBLEM_CASES = [
     ({"keystore_path": "/a b/ks.p12"}, "kafkasec_pki", "'/a b/ks.p12'"),
     ({"serial_filter": "java.lang.*"}, "kafkasec_jmx_serial_filter", "'java.lang.*'"),
     ({"env_variable": "KAFKA-JMX"}, "kafkasec_jmx_env_variable", "'KAFKA-JMX'"),
-    ({"guard_enabled": True}, "kafkasec_jmx_guard_enabled", "not part of this collection version yet"),
     ({"users": []}, "kafkasec_jmx_users", "is empty"),
     ({"users": [jmx.User("bad name", None, roles=("viewer",))]}, "kafkasec_jmx_users", "'bad name'"),
     ({"users": [jmx.User("u", None, roles=("viewer",)), jmx.User("u", None, roles=("viewer",))]},

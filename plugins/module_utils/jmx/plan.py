@@ -9,9 +9,16 @@ management file (``-Dcom.sun.management.config.file``), so the command line - wh
 names the password file, the access file and the ``ssl.config.file`` (the host's own keystore and truststore
 with their passwords), all owner-only: the JDK refuses a password or SSL config file any other user can read.
 
-Access: until the operation-level guard exists, the JDK's access file is the authorisation. A user holding the
-admin role (directly or through a group) gets ``readwrite`` (which can run code in the JVM: DiagnosticCommand,
+Access without the guard: the JDK's access file is the authorisation. A user holding the admin role (directly
+or through a group) gets ``readwrite`` (which can run code in the JVM: DiagnosticCommand,
 HotSpotDiagnostic.dumpHeap), every other user ``readonly``; never ``create`` or ``unregister``.
+
+With the guard (java/jmx-guard, guard.py): the JVM options also load the guard's jar (its SHA-256 on the command
+line, so a new jar changes the environment file and restarts the JVM), every user gets ``readwrite`` in the
+JDK's access file (the level the guard may grant), and the guard decides per MBean and operation from its rules
+directory: ``guard_files`` renders it from the inventory (``kafkasec_jmx_guard``), with users and groups derived
+from ``kafkasec_jmx_users`` / ``kafkasec_jmx_groups`` (the admin role mapped to the guard's ``admin``) where the
+inventory gives none. Rules files are re-read by the guard at run time: they never need a restart.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import format_entry
+from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import guard
 
 PROTOCOLS = ("TLSv1.3", "TLSv1.2")
 # What a JMX client sends the connector (names, attributes, queries, open data, the RMI wrapper): the rest,
@@ -75,6 +83,13 @@ class JmxSettings:
     admin_role: str = "admin"
     env_variable: str = "KAFKA_JMX_OPTS"
     guard_enabled: bool = False
+    # The guard (used only when guard_enabled): its jar and rules directory on the host, the jar's SHA-256
+    # (None until the jar is there), the poll interval (None: the guard's default) and the inventory's spec.
+    guard_jar_path: str = ""
+    guard_rules_dir: str = ""
+    guard_jar_sha256: Optional[str] = None
+    guard_poll_ms: Optional[int] = None
+    guard_spec: Mapping[str, object] = field(default_factory=dict)
 
     def path(self, kind: str) -> str:
         return "%s/%s" % (self.directory.rstrip("/"), FILE_NAMES[kind])
@@ -93,9 +108,50 @@ def effective_roles(user: User, groups: Mapping[str, Sequence[str]]) -> List[str
     return roles
 
 
-def access_level(user: User, groups: Mapping[str, Sequence[str]], admin_role: str) -> str:
-    """``readwrite`` for a holder of the admin role, else ``readonly`` (the JDK's access levels)."""
-    return "readwrite" if admin_role in effective_roles(user, groups) else "readonly"
+def access_level(user: User, groups: Mapping[str, Sequence[str]], admin_role: str, guard_enabled: bool = False) -> str:
+    """``readwrite`` for a holder of the admin role, else ``readonly`` (the JDK's access levels); with the guard,
+    ``readwrite`` for everyone (the most the guard may grant; it decides per operation)."""
+    return "readwrite" if guard_enabled or admin_role in effective_roles(user, groups) else "readonly"
+
+
+def _guard_roles(roles: Sequence[str], admin_role: str) -> List[str]:
+    """Roles as the guard knows them: the role's admin role is the guard's ``admin`` (which holds every role)."""
+    out: List[str] = []
+    for role in roles:
+        role = guard.ADMIN_ROLE if role == admin_role else role
+        if role not in out:
+            out.append(role)
+    return out
+
+
+def guard_spec(s: JmxSettings) -> Dict[str, object]:
+    """The guard's users, groups and rules: ``kafkasec_jmx_users``/``kafkasec_jmx_groups`` (roles as they are, the
+    admin role mapped to ``admin``), then what ``kafkasec_jmx_guard`` gives on top (a user or group it names
+    replaces the derived one), and its rules. Raises guard.GuardRulesError on a malformed spec."""
+    spec = s.guard_spec or {}
+    if not isinstance(spec, Mapping):
+        raise guard.GuardRulesError("%s: a mapping with users, groups and rules is required, got %r"
+                                    % (guard.VARIABLE, spec))
+    unknown = sorted(str(k) for k in spec if k not in guard.TOP_KEYS)
+    if unknown:
+        raise guard.GuardRulesError("%s: unknown key(s) %s (known: %s)"
+                                    % (guard.VARIABLE, ", ".join(unknown), ", ".join(guard.TOP_KEYS)))
+    groups: Dict[str, object] = {g: _guard_roles(list(r), s.admin_role) for g, r in s.groups.items()}
+    users: Dict[str, object] = {u.name: {"groups": list(u.groups), "roles": _guard_roles(u.roles, s.admin_role)}
+                                for u in s.users}
+    for key, target in (("groups", groups), ("users", users)):
+        given = spec.get(key)
+        if given is None:
+            continue
+        if not isinstance(given, Mapping):
+            raise guard.GuardRulesError("%s.%s: a mapping is required, got %r" % (guard.VARIABLE, key, given))
+        target.update(given)
+    return {"users": users, "groups": groups, "rules": spec.get("rules") or []}
+
+
+def guard_files(s: JmxSettings) -> Dict[str, str]:
+    """The guard's rules directory, ``{file name: content}`` (guard.render_rules of guard_spec)."""
+    return guard.render_rules(guard_spec(s))
 
 
 def problems(s: JmxSettings) -> List[Problem]:
@@ -136,11 +192,30 @@ def problems(s: JmxSettings) -> List[Problem]:
         if not re.match(r"^TLS_[A-Z0-9_]+$", suite) or ("_RSA_WITH_" in suite and "ECDHE" not in suite and "DHE" not in suite):
             out.append(("kafkasec_jmx_ssl_cipher_suites", "kafkasec_jmx_ssl_cipher_suites: %r is not a TLS suite name with "
                                                           "forward secrecy (TLS_ECDHE_..., TLS_AES_...)" % suite))
-    if s.guard_enabled:
-        out.append(("kafkasec_jmx_guard_enabled", "kafkasec_jmx_guard_enabled (true): the operation-level guard is not "
-                                                  "part of this collection version yet; access comes from the JDK's "
-                                                  "access file (admin role = readwrite, others readonly)"))
     out += _user_problems(s)
+    if s.guard_enabled:
+        out += _guard_problems(s)
+    return out
+
+
+def _guard_problems(s: JmxSettings) -> List[Problem]:
+    out: List[Problem] = []
+    # guard.jvm_options checks each of the three; asked one at a time, so each problem names its own variable
+    for var, args in (("kafkasec_jmx_guard_jar_path", (s.guard_jar_path, "/r", None)),
+                      ("kafkasec_jmx_guard_dir", ("/j", s.guard_rules_dir, None)),
+                      ("kafkasec_jmx_guard_poll_ms", ("/j", "/r", s.guard_poll_ms))):
+        try:
+            guard.jvm_options(*args, variable=var)
+        except guard.GuardRulesError as exc:
+            out.append((var, str(exc)))  # "<var>: ..., got <value>"
+    if s.guard_rules_dir and s.guard_rules_dir.rstrip("/") == s.directory.rstrip("/"):
+        out.append(("kafkasec_jmx_guard_dir", "kafkasec_jmx_guard_dir (%r) must be a directory of its own, not "
+                                              "kafkasec_jmx_dir: stale rules files are removed from it"
+                    % s.guard_rules_dir))
+    try:
+        guard_files(s)
+    except guard.GuardRulesError as exc:
+        out.append((guard.VARIABLE, str(exc)))
     return out
 
 
@@ -207,10 +282,28 @@ def management_properties(s: JmxSettings) -> Dict[str, str]:
     return props
 
 
+JAR_DIGEST_PROPERTY = "kafkasec.jmx.guard.jar.sha256"
+
+
 def jvm_options(s: JmxSettings) -> List[str]:
-    """The JVM options (no secret, no shell character): the management file and the RMI stub's host name."""
-    return ["-Dcom.sun.management.config.file=%s" % s.path("management"),
-            "-Djava.rmi.server.hostname=%s" % s.rmi_hostname]
+    """The JVM options (no secret, no shell character): the management file and the RMI stub's host name; with
+    the guard, guard.jvm_options and the jar's SHA-256 (a new jar changes the options, so the JVM restarts)."""
+    options = ["-Dcom.sun.management.config.file=%s" % s.path("management"),
+               "-Djava.rmi.server.hostname=%s" % s.rmi_hostname]
+    if s.guard_enabled:
+        options += guard.jvm_options(s.guard_jar_path, s.guard_rules_dir, s.guard_poll_ms)
+        if s.guard_jar_sha256:
+            options.append("-D%s=%s" % (JAR_DIGEST_PROPERTY, s.guard_jar_sha256))
+    return options
+
+
+def guard_jar_reasons(s: JmxSettings, old_env: str) -> List[str]:
+    """The restart reason for a new guard jar: the environment file in place names another jar digest."""
+    if not (s.guard_enabled and s.guard_jar_sha256) or JAR_DIGEST_PROPERTY not in old_env:
+        return []
+    if "%s=%s" % (JAR_DIGEST_PROPERTY, s.guard_jar_sha256) in old_env:
+        return []
+    return ["JMX: the guard's jar is new (%s)" % s.guard_jar_sha256[:12]]
 
 
 def env_file(s: JmxSettings) -> str:
@@ -230,7 +323,7 @@ def files(s: JmxSettings, existing_password_file: Optional[str] = None) -> Tuple
     Needs every user's password (generated ones resolved by the role)."""
     from ansible_collections.kafkasec.tls.plugins.module_utils.jmx.passwords import render
     password_text, renewed = render([(u.name, u.password or "") for u in s.users], existing_password_file)
-    access = "".join("%s %s\n" % (u.name, access_level(u, s.groups, s.admin_role)) for u in s.users)
+    access = "".join("%s %s\n" % (u.name, access_level(u, s.groups, s.admin_role, s.guard_enabled)) for u in s.users)
     ssl = {"javax.net.ssl.keyStore": s.keystore_path, "javax.net.ssl.keyStorePassword": s.keystore_password or "",
            "javax.net.ssl.trustStore": s.truststore_path,
            "javax.net.ssl.trustStorePassword": s.truststore_password or ""}
@@ -238,7 +331,9 @@ def files(s: JmxSettings, existing_password_file: Optional[str] = None) -> Tuple
         management=_properties("# The JVM's remote JMX agent (kafkasec.tls.jmx; managed by Ansible).\n",
                                management_properties(s)),
         password=password_text,
-        access="# JMX access levels (kafkasec.tls.jmx; managed by Ansible): the admin role is readwrite.\n" + access,
+        access=("# JMX access levels (kafkasec.tls.jmx; managed by Ansible): "
+                + ("every user readwrite, the JMX guard decides per operation.\n" if s.guard_enabled
+                   else "the admin role is readwrite.\n") + access),
         ssl=_properties("# Stores of the JMX connector and registry (kafkasec.tls.jmx; managed by Ansible).\n", ssl),
     ), renewed
 
