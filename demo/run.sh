@@ -148,7 +148,7 @@ jmx_client() {
     > "$logs/jmxtool.out" 2>&1 || rc=$?
   sed 's/^/    /' "$logs/jmxtool.out" | tee -a "$logs/jmx.txt"
   [ "$rc" = 0 ] || return "$rc"
-  echo "  the viewer invokes java.lang:type=Memory gc (readonly: refused):" | tee -a "$logs/jmx.txt"
+  echo "  the viewer invokes java.lang:type=Memory gc (the JMX guard: refused):" | tee -a "$logs/jmx.txt"
   java roles/jmx/files/JmxCheck.java --ca "$client_dir/ca.pem" --url "$url" --credentials "$jmx_dir/viewer.properties" \
     refused-invoke java.lang:type=Memory gc > "$logs/jmxcheck.out" 2>&1 || rc=$?
   sed 's/^/    /' "$logs/jmxcheck.out" | tee -a "$logs/jmx.txt"

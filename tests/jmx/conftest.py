@@ -9,7 +9,9 @@ its own:
     KAFKASEC_TEST_LAB_INSTANCE=N tests/lab_suites.sh jmx
 
 One combined KRaft node and the CA host. The `jmx` fixture rolls TLS out with site.yml, then runs jmx.yml with a
-viewer (role viewer) and an admin (group admins), both with generated passwords, and the client bundle in the
+viewer (role viewer), a manager (group operators: viewer and manager) and an admin (group admins), all with
+generated passwords, the JMX guard on (the role's default) with two rules for the manager (GUARD: a wildcard rule
+and an argument rule; users and groups derived from kafkasec_jmx_users/_groups), and the client bundle in the
 test's directory; the node restarts once, through the rolling restart engine.
 """
 
@@ -30,7 +32,15 @@ from labkit import REPO, Site, lab_session  # noqa: E402  pylint: disable=wrong-
 JMX_PLAYBOOK = REPO / 'playbooks' / 'jmx.yml'
 JMX_CHECK = REPO / 'roles' / 'jmx' / 'files' / 'JmxCheck.java'
 PORT = 9999
-USERS = [{'name': 'viewer', 'roles': ['viewer']}, {'name': 'admin', 'groups': ['admins']}]
+USERS = [{'name': 'viewer', 'roles': ['viewer']}, {'name': 'manager', 'groups': ['operators']},
+         {'name': 'admin', 'groups': ['admins']}]
+GROUPS = {'admins': ['admin'], 'viewers': ['viewer'], 'operators': ['viewer', 'manager']}
+THREADING = 'java.lang:type=Threading'
+LOG4J = 'kafka:type=kafka.Log4jController'
+# The manager's grants: a wildcard rule (reset* on Threading) and an argument rule (setLogLevel of a kafka.*
+# logger to INFO or WARN); everything else is the guard's defaults (viewer reads, admin the rest).
+GUARD = {'rules': [{'mbean': THREADING, 'operations': {'reset*': ['manager']}},
+                   {'mbean': LOG4J, 'operations': {'setLogLevel(/kafka\\..*/, /INFO|WARN/)': ['manager']}}]}
 
 
 @dataclass
@@ -60,7 +70,8 @@ class JmxLab:
 
     def args(self, **extra) -> List[str]:
         import json
-        values = {'kafkasec_jmx_users': USERS, 'kafkasec_jmx_bundle_dir': str(self.bundle)}
+        values = {'kafkasec_jmx_users': USERS, 'kafkasec_jmx_groups': GROUPS, 'kafkasec_jmx_guard': GUARD,
+                  'kafkasec_jmx_bundle_dir': str(self.bundle)}
         values.update(extra)
         return ['-e', json.dumps(values)]
 
@@ -70,12 +81,24 @@ class JmxLab:
     def pid(self) -> int:
         return self.site.processes()[self.node['name']][0]
 
-    def check(self, *args: str, credentials: str = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    def check(self, *args: str, credentials: str = None, timeout: float = 120,
+              input: str = None) -> subprocess.CompletedProcess:  # pylint: disable=redefined-builtin
         """JmxCheck against the node (compiled class; --ca with the CA PEM, never a password argument)."""
-        cmd = ['java', '-cp', str(self.classes), 'JmxCheck', '--ca', str(self.ca), '--url', self.url]
+        cmd = ['java', '-Xmx64m', '-XX:TieredStopAtLevel=1', '-cp', str(self.classes), 'JmxCheck', '--ca',
+               str(self.ca), '--url', self.url]
         if credentials:
             cmd += ['--credentials', str(self.bundle / ('%s.properties' % credentials))]
-        return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout,
+                              input=input if input is not None else '')
+
+    def session(self, user: str, *calls: tuple, timeout: float = 120) -> List[tuple]:
+        """One JmxCheck login as `user` and one JMX call per tuple (JmxCheck's session protocol: get, invoke, can);
+        returns (status, text) per call, status OK, DENIED (a SecurityException) or ERROR."""
+        lines = ''.join('\t'.join(c) + '\n' for c in calls)
+        p = self.check('session', credentials=user, timeout=timeout, input=lines)
+        answers = [tuple(line.split(' ', 1) + [''])[:2] for line in p.stdout.splitlines()]
+        assert p.returncode == 0 and len(answers) == len(calls), p.stdout + p.stderr
+        return answers
 
     def jmxtool(self, user: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
         return subprocess.run([str(self.bundle / 'jmxtool.sh'), user, self.url, *args], capture_output=True,

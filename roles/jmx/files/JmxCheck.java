@@ -17,6 +17,13 @@
 //   registry-tls <host> <port>        holds when the registry answers a TLS lookup (lists jmxrmi)
 //   verify <host> <port>              registry-tls, plain-registry, no-tls, anonymous and (with --credentials)
 //                                     wrong-password in one JVM; holds when every one holds
+//   session                           log in once, then one call per stdin line (tab-separated fields, '|'
+//                                     between list items), one answer line each - "OK <value>", "DENIED <message>"
+//                                     (a SecurityException) or "ERROR <class>: <message>":
+//                                       get <object> <attribute>
+//                                       invoke <object> <operation> [<type>|<type> [<arg>|<arg>]]  (String, int,
+//                                         long, boolean arguments)
+//                                       can <object> [<operation> [<type>|<type>]]  (the JMX guard's canInvoke)
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.rmi.registry.LocateRegistry;
@@ -133,8 +140,72 @@ public class JmxCheck {
                 if (failed) System.exit(1);
                 break;
             }
+            case "session":
+                session();
+                break;
             default:
                 usage("unknown check " + check);
+        }
+    }
+
+    static void session() throws Exception {
+        try (JMXConnector c = connect(credentials, true)) {
+            MBeanServerConnection m = c.getMBeanServerConnection();
+            java.io.BufferedReader in = new java.io.BufferedReader(
+                new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+            String line;
+            while ((line = in.readLine()) != null) {
+                if (line.isEmpty()) continue;
+                String answer;
+                try {
+                    answer = "OK " + call(m, line.split("\t", -1));
+                } catch (Exception e) {
+                    Throwable t = e;
+                    while (!(t instanceof SecurityException) && t.getCause() != null && t.getCause() != t) t = t.getCause();
+                    answer = (t instanceof SecurityException ? "DENIED " : "ERROR " + t.getClass().getName() + ": ")
+                             + t.getMessage();
+                }
+                System.out.println(answer.replace('\n', ' '));
+                System.out.flush();
+            }
+        }
+    }
+
+    static String[] items(String s) { return s.isEmpty() ? new String[0] : s.split("\\|", -1); }
+
+    static Object argument(String type, String value) {
+        switch (type) {
+            case "int": return Integer.parseInt(value);
+            case "long": return Long.parseLong(value);
+            case "boolean": return Boolean.parseBoolean(value);
+            default: return value;
+        }
+    }
+
+    static String call(MBeanServerConnection m, String[] f) throws Exception {
+        switch (f[0]) {
+            case "get":
+                return String.valueOf(m.getAttribute(new ObjectName(f[1]), f[2]));
+            case "invoke": {
+                String[] sig = f.length > 3 ? items(f[3]) : new String[0];
+                String[] raw = f.length > 4 ? items(f[4]) : new String[0];
+                Object[] params = new Object[sig.length];
+                for (int k = 0; k < sig.length; k++) params[k] = argument(sig[k], raw[k]);
+                String r = String.valueOf(m.invoke(new ObjectName(f[1]), f[2], params, sig));
+                return r.length() > 80 ? r.substring(0, 80) : r;
+            }
+            case "can": {
+                ObjectName g = new ObjectName("kafkasec.jmx:type=Guard");
+                String s = "java.lang.String";
+                if (f.length == 2) return String.valueOf(m.invoke(g, "canInvoke", new Object[] {f[1]}, new String[] {s}));
+                if (f.length == 3) {
+                    return String.valueOf(m.invoke(g, "canInvoke", new Object[] {f[1], f[2]}, new String[] {s, s}));
+                }
+                return String.valueOf(m.invoke(g, "canInvoke", new Object[] {f[1], f[2], items(f[3])},
+                                               new String[] {s, s, "[Ljava.lang.String;"}));
+            }
+            default:
+                throw new IllegalArgumentException("unknown call " + f[0]);
         }
     }
 
@@ -186,7 +257,7 @@ public class JmxCheck {
     static void usage(String why) {
         System.err.println("JmxCheck: " + why + "\nusage: java JmxCheck.java --ca <pem> --url <service URL> "
                            + "[--credentials <file>] read|invoke|refused-invoke|anonymous|wrong-password|no-tls|"
-                           + "plain-registry|registry-tls|verify [arguments]");
+                           + "plain-registry|registry-tls|verify|session [arguments]");
         System.exit(2);
     }
 }
