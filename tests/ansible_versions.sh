@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The ends of the ansible-core range the collection targets (2.16 to 2.20; meta/runtime.yml says <2.19 until a
-# real run passes on 2.20, see README "Supported versions"), each in a venv of its own:
+# The ends of the ansible-core range the collection supports (2.16 to 2.20, meta/runtime.yml; README "Supported
+# versions"), each in a venv of its own (the lab suite `versions` runs site.yml on real Kafka with the 2.20 one):
 # ansible-core 2.16 on Python 3.11 and 2.20 on Python 3.12 or 3.13 (2.20 needs 3.12+ on the control node). In each:
 #   - the unit tests that go through Ansible itself: action plugins, filters, the module runner
 #     (real ansible-playbook runs of the modules, argument specs, check mode, diff, no_log) and the
@@ -11,7 +11,6 @@
 #   tests/ansible_versions.sh             both ends
 #   tests/ansible_versions.sh 2.20        only the versions named (2.16, 2.20)
 #
-# On 2.20 Ansible warns that the collection does not support it (meta/runtime.yml): expected until then.
 # The venvs live in .build/ansible-<version>/ and are rebuilt only when the requirements change.
 # Python comes from PATH (python3.11, python3.12, python3.13) or pyenv; a missing one is an error, not a skip.
 set -euo pipefail

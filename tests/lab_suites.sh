@@ -4,7 +4,7 @@
 # 127.0.9.x and *.lab9.test), never the demo's lab (instance 1), whatever state that one is in.
 #
 #   tests/lab_suites.sh                 all seven suites
-#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, jmx, molecule)
+#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, jmx, versions, molecule)
 #
 # The instance belongs to the tests: a lab left on it by an interrupted run is destroyed before the
 # suites start. A lock (flock) keeps two runs on one machine from sharing the instance; the second
@@ -42,7 +42,7 @@ if "$py" lab/labctl status --json >/dev/null 2>&1; then
 fi
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard jmx molecule)
+[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard jmx versions molecule)
 for s in "${suites[@]}"; do
   echo "==> $s suite on lab instance $instance"
   case "$s" in
@@ -52,7 +52,8 @@ for s in "${suites[@]}"; do
     acls) "$py" -m pytest tests/acls -q ;;
     jmx_guard) "$py" -m pytest tests/jmx_guard -q ;;  # no lab: its own JVMs on 127.0.60.x
     jmx) "$py" -m pytest tests/jmx -q ;;
+    versions) "$py" -m pytest tests/versions -q ;;  # ansible-core 2.20 on a real lab (venv of tests/ansible_versions.sh)
     molecule) ./tests/molecule_test.sh ;;
-    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, molecule)" >&2; exit 2 ;;
+    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, versions, molecule)" >&2; exit 2 ;;
   esac
 done
