@@ -187,7 +187,8 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.files
 notes:
-  - Check mode reports what would change and writes nothing.
+  - Check mode reports what would change and writes nothing. With C(--diff), the guard's rules files are shown
+    (they hold no secret); the other files are not.
   - O(owner), O(group) apply to the four owner-only files and the guard's rules; their mode is always C(0600).
 """
 
@@ -331,14 +332,23 @@ def _write_guard_rules(module, s, owner, group, result):
     rules = jmx.guard_files(s)
     done = []
     _ensure_dir(module, s.guard_rules_dir, owner, group, done)
+    diff = []
     for name, content in sorted(rules.items()):
-        _write(module, os.path.join(s.guard_rules_dir, name), content, "0600", owner, group, done)
+        path = os.path.join(s.guard_rules_dir, name)
+        before = _read(path)
+        _write(module, path, content, "0600", owner, group, done)
+        if before != content:
+            diff.append(dict(before_header=path if before is not None else "/dev/null", after_header=path,
+                             before=before or "", after=content))
     existing = os.listdir(s.guard_rules_dir) if os.path.isdir(s.guard_rules_dir) else []
     for name in jmx_guard.stale_files(existing, rules):
         path = os.path.join(s.guard_rules_dir, name)
+        diff.append(dict(before_header=path, after_header="/dev/null", before=_read(path) or "", after=""))
         if not module.check_mode:
             os.unlink(path)
         done.append(path)
+    if module._diff and diff:  # the rules hold no secret: shown as a diff
+        result["diff"] = diff
     result["guard_files"] = [f for f in done if f != s.guard_rules_dir]
     result["changed_files"].extend(done)
 
