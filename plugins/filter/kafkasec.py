@@ -39,6 +39,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import c
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals as _principals
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import backup_call_needed as _backup_call_needed
+from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import passwords as _jmx_passwords
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     PropertiesError,
     escape_key,
@@ -304,6 +305,15 @@ def host_fields(hosts, hostvars, fields, rename=None):
     return out
 
 
+def jmx_users_with_passwords(users, generated_results):
+    """The JMX users, each with its password: its own or the one generated on the credentials host."""
+    try:
+        return _jmx_passwords.with_generated([u for u in users or [] if isinstance(u, Mapping)],
+                                             [r for r in generated_results or [] if isinstance(r, Mapping)])
+    except _jmx_passwords.MissingPassword as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 def kafka_nodes(groups):
     """The Kafka nodes: hosts of groups kafka_broker and kafka_controller, each once, in inventory order."""
     return _principals.kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
@@ -396,6 +406,7 @@ class FilterModule(object):
             "kafka_cert_principal": kafka_cert_principal,
             "kafka_nodes": kafka_nodes,
             "host_fields": host_fields,
+            "jmx_users_with_passwords": jmx_users_with_passwords,
             "backup_call_needed": backup_call_needed,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,

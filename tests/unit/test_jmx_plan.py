@@ -247,3 +247,24 @@ def test_python_verifies_what_the_jdk_hashed(tmp_path, jdk_login):
     assert "clear-password-123" not in rewritten
     assert pw.verify_all(rewritten, {"monitor": "clear-password-123"}) == []
     assert pw.verify_all(rewritten, {"monitor": "other-password-1"}) == ["monitor"]
+
+
+# ------------------------------------------------------------------ users with their passwords (the role's set_fact)
+
+
+@pytest.mark.parametrize('users, generated, expected', [
+    ([], [], []),
+    ([{'name': 'monitor', 'roles': ['viewer']}],
+     [{'item': {'name': 'monitor'}, 'password': 'g-1', 'changed': True}],
+     [{'name': 'monitor', 'roles': ['viewer'], 'password': 'g-1'}]),
+    ([{'name': 'ops', 'password': 'own-password-1'}, {'name': 'monitor'}],          # own kept, other generated
+     [{'item': {'name': 'monitor'}, 'password': 'g-2'}, {'item': {'name': 'x'}, 'skipped': True}],
+     [{'name': 'ops', 'password': 'own-password-1'}, {'name': 'monitor', 'password': 'g-2'}]),
+])
+def test_users_with_generated_passwords(users, generated, expected):
+    assert pw.with_generated(users, generated) == expected
+
+
+def test_a_user_with_no_password_and_none_generated_is_named():
+    with pytest.raises(pw.MissingPassword, match="kafkasec_jmx_users: user 'monitor'"):
+        pw.with_generated([{'name': 'monitor'}], [{'item': {'name': 'monitor'}, 'skipped': True}])

@@ -120,3 +120,30 @@ def verify_all(text: str, users: Mapping[str, str]) -> List[str]:
     entries = parse(text)
     return [name for name, password in users.items()
             if name not in entries or not entries[name].matches(password)]
+
+
+class MissingPassword(ValueError):
+    """A user without a password of its own and none generated for it."""
+
+
+def with_generated(users: Sequence[Mapping[str, object]], generated: Sequence[Mapping[str, object]]) -> List[Dict[str, object]]:
+    """The users, each with its password: its own, else the one generated for it on the credentials host.
+
+    ``generated`` is the registered loop of the role's store_password task (results with ``item.name`` and
+    ``password``; skipped items have none). Data in, data out, so no template renders a list as text."""
+    made: Dict[str, object] = {}
+    for result in generated:
+        item = result.get("item")
+        if isinstance(item, Mapping) and "password" in result:
+            made[str(item.get("name"))] = result["password"]
+    out: List[Dict[str, object]] = []
+    for user in users:
+        entry = dict(user)
+        if "password" not in entry:  # as the generating loop selects them (rejectattr('password', 'defined'))
+            name = str(entry.get("name"))
+            if name not in made:
+                raise MissingPassword("kafkasec_jmx_users: user %r has no password and none was generated for it "
+                                      "(is kafkasec_jmx_credentials_host in the play?)" % name)
+            entry["password"] = made[name]
+        out.append(entry)
+    return out
