@@ -40,6 +40,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principa
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import backup_call_needed as _backup_call_needed
 from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import passwords as _jmx_passwords
+from ansible_collections.kafkasec.tls.plugins.module_utils.jmx.bundle import bundle_files as _jmx_bundle_files
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     PropertiesError,
     escape_key,
@@ -314,6 +315,12 @@ def jmx_users_with_passwords(users, generated_results):
         raise AnsibleFilterError(str(exc))
 
 
+def jmx_bundle_files(users, service_urls, rendered):
+    """The JMX bundle's text files ([{name, mode, content}]) from the users, the service URLs and rendered files."""
+    return _jmx_bundle_files([u for u in users or [] if isinstance(u, Mapping)], [str(u) for u in service_urls or []],
+                             dict(rendered or {}))
+
+
 def kafka_nodes(groups):
     """The Kafka nodes: hosts of groups kafka_broker and kafka_controller, each once, in inventory order."""
     return _principals.kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
@@ -407,6 +414,7 @@ class FilterModule(object):
             "kafka_nodes": kafka_nodes,
             "host_fields": host_fields,
             "jmx_users_with_passwords": jmx_users_with_passwords,
+            "jmx_bundle_files": jmx_bundle_files,
             "backup_call_needed": backup_call_needed,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,

@@ -128,6 +128,13 @@ options:
     type: list
     elements: dict
     default: []
+  unread_hosts:
+    description:
+      - Hosts of the play whose files could not be read (unreachable, a failed read); each becomes a row with status
+        C(error), so a host is never a silent gap in the report.
+    type: list
+    elements: str
+    default: []
   warn_days:
     description: A certificate with fewer days left is C(warn).
     type: int
@@ -285,6 +292,7 @@ def main() -> None:
             client_cert_path=dict(type='path'),
             client_key_path=dict(type='path'),
             rows=dict(type='list', elements='dict', default=[]),
+            unread_hosts=dict(type='list', elements='str', default=[]),
             warn_days=dict(type='int', default=30),
             ca_warn_days=dict(type='int'),
             timeout=dict(type='float', default=10),
@@ -298,7 +306,7 @@ def main() -> None:
     thresholds = expiry.Thresholds(params['warn_days'], params['warn_days'] if params['ca_warn_days'] is None
                                    else params['ca_warn_days'])
     ca_pems = {}
-    rows = list(params['rows'])
+    rows = list(params['rows']) + expiry.unread_host_rows(params['unread_hosts'])
     try:
         specs = [expiry.FileSpec.from_params(f) for f in params['files']]
         for directory in params['bundle_dirs']:

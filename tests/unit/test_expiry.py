@@ -286,3 +286,12 @@ def test_module_reads_files_in_check_mode_and_hides_the_store_password(pki, tmp_
     assert len(result["ca_pems"]) == 1 and result["summary"].startswith("3 certificates")
     assert PASSWORD not in json.dumps(result.get("invocation", {}))
     assert sorted(os.listdir(tmp_path)) == before
+
+
+def test_a_host_that_could_not_be_read_is_an_error_row_and_an_alert():
+    rows = expiry.judge(expiry.unread_host_rows(['kafka-3', 'zk-1']), expiry.Thresholds(30, 30))
+    assert [(r['host'], r['source'], r['status']) for r in rows] == [('kafka-3', 'file', 'error'),
+                                                                      ('zk-1', 'file', 'error')]
+    assert all('could not be read' in r['detail'] for r in rows)
+    assert len(expiry.alerts(rows)) == 2
+    assert expiry.unread_host_rows([]) == []

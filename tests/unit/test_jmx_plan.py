@@ -268,3 +268,14 @@ def test_users_with_generated_passwords(users, generated, expected):
 def test_a_user_with_no_password_and_none_generated_is_named():
     with pytest.raises(pw.MissingPassword, match="kafkasec_jmx_users: user 'monitor'"):
         pw.with_generated([{'name': 'monitor'}], [{'item': {'name': 'monitor'}, 'skipped': True}])
+
+
+def test_bundle_files_escape_the_credentials_and_set_modes():
+    from ansible_collections.kafkasec.tls.plugins.module_utils.jmx.bundle import bundle_files
+    files = bundle_files([{'name': 'monitor', 'password': 'p=w:#1 x'}], ['service:jmx:rmi:///jndi/rmi://h:9999/jmxrmi'],
+                         {'jmx-client.args': '-D...\n', 'jmxtool.sh': '#!/bin/sh\n'})
+    assert [(f['name'], f['mode']) for f in files] == [('monitor.properties', '0600'), ('service-urls.txt', '0644'),
+                                                       ('jmx-client.args', '0600'), ('jmxtool.sh', '0755')]
+    props = load(files[0]['content'])
+    assert props == {'username': 'monitor', 'password': 'p=w:#1 x'}
+    assert files[1]['content'] == 'service:jmx:rmi:///jndi/rmi://h:9999/jmxrmi\n'

@@ -110,6 +110,12 @@ def error_row(*, host: str, source: str, what: str, detail: str, path: Optional[
                 is_ca=False, status="error", note=detail, detail=detail)
 
 
+def unread_host_rows(hosts: Iterable[str]) -> List[Dict[str, Any]]:
+    """An error row for each host whose files could not be read, so no host is a silent gap in the report."""
+    return [error_row(host=str(host), source="file", what="files",
+                      detail="the host could not be read (unreachable or its read failed)") for host in hosts]
+
+
 # ------------------------------------------------------------------------ files
 
 @dataclass(frozen=True)
