@@ -30,7 +30,15 @@ An entry is ``{principal: User:<name>, exclusive: bool, acls: [rule, ...]}``; a 
 The plan is Strimzi's: with ``state: present`` the bindings declared and missing are created; with
 ``state: absent`` the bindings declared and present are deleted; a principal marked ``exclusive`` loses
 every binding the cluster has for it that is not declared. Only the principals named are ever read or
-changed.
+changed, with one exception that the caller asks for (``retire``, what ``playbooks/acls.yml`` does):
+
+- every principal named gets a marker binding, ``managed_marker(principal)``: DENY Describe on the literal topic
+  ``kafkasec.tls:managed``. ``:`` is not a legal character of a topic name (Kafka's ``Topic.validate``), so the
+  topic can never exist and the binding denies nothing; it records on the cluster itself (in the metadata log, or
+  in ZooKeeper's ACL znodes) that the collection keeps this principal;
+- a principal with a marker that the input no longer names is retired: every binding the cluster has for it
+  (its marker included) is deleted, and it is reported. A principal without a marker (ACLs made by hand, or by
+  another tool) is never read or changed.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from __future__ import annotations
 import ipaddress
 import traceback
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
 try:
@@ -62,13 +70,17 @@ __all__ = [
     "PrincipalAcls",
     "RESOURCE_TYPES",
     "SUPPORTED_OPERATIONS",
+    "MANAGED_MARKER_NAME",
     "acl_diff",
     "ensure",
+    "managed_marker",
+    "managed_principals",
     "expand",
     "exclusive_principals",
     "normalise_host",
     "parse_principals",
     "plan_acls",
+    "plan_with_retirement",
 ]
 
 # The resource types the module manages, as the variables spell them.
@@ -385,6 +397,41 @@ def acl_diff(current: Iterable[Binding], to_create: Iterable[Binding], to_delete
                 before_header="ACLs of %d principal(s)" % len(names), after_header="ACLs of %d principal(s)" % len(names))
 
 
+# -- the collection's own principals (retire) ----------------------------------------------------
+
+# The marker's topic: ':' is not a legal topic character (Topic.validate: [a-zA-Z0-9._-]), so no topic of that name
+# can ever be created and the DENY binding never matches a request; it holds no '/', which ZooKeeper mode's
+# AclAuthorizer would read as a znode path.
+MANAGED_MARKER_NAME = "kafkasec.tls:managed"
+
+
+def managed_marker(principal: str) -> Binding:
+    """The binding that records on the cluster that the collection keeps ``principal``'s ACLs."""
+    return Binding(principal, "topic", MANAGED_MARKER_NAME, "literal", "Describe", "*", "deny")
+
+
+def managed_principals(bindings: Iterable[Binding]) -> FrozenSet[str]:
+    """The principals whose marker is among ``bindings``."""
+    return frozenset(b.principal for b in bindings if b == managed_marker(b.principal))
+
+
+def plan_with_retirement(principals: Sequence[PrincipalAcls], current: Iterable[Binding], state: str,
+                         managed: Iterable[str] = ()) -> Tuple[List[Binding], List[Binding], List[str]]:
+    """(to_create, to_delete, retired) with the markers: plan_acls over the declared bindings plus one marker per
+    principal named (created with state present, deleted with state absent, kept by an exclusive principal), and
+    every current binding of a principal in ``managed`` (it has a marker) that ``principals`` no longer names.
+
+    ``current`` holds the bindings of the principals named and of those in ``managed``."""
+    names = frozenset(p.principal for p in principals)
+    retired = sorted(frozenset(managed) - names)
+    desired = expand(principals) | frozenset(managed_marker(name) for name in names)
+    have = frozenset(current)
+    to_create, to_delete = plan_acls(desired, frozenset(b for b in have if b.principal in names), state,
+                                     exclusive_principals(principals))
+    gone = frozenset(b for b in have if b.principal in frozenset(retired))
+    return to_create, sorted(frozenset(to_delete) | gone), retired
+
+
 # -- the real cluster ----------------------------------------------------------------------------
 
 _KAFKA_RESOURCE = {"topic": "TOPIC", "group": "GROUP", "cluster": "BROKER", "transactional_id": "TRANSACTIONAL_ID"}
@@ -487,6 +534,20 @@ class AclAdmin:
             found.extend(b for b in (from_kafka(acl) for acl in acls) if b is not None and b.principal == principal)
         return sorted(set(found))
 
+    def markers(self) -> List[Binding]:
+        """Every marker binding of the cluster (managed_marker), whatever its principal: one DescribeAcls."""
+        if "DESCRIBE" not in self.authorized():
+            raise AclError("cannot describe the ACLs: the client certificate's principal has no Describe on the cluster "
+                           "(describing ACLs needs Describe, creating and deleting them Alter; a super user has both)")
+        flt = AclBindingFilter(ResourceType.TOPIC, MANAGED_MARKER_NAME, ResourcePatternType.LITERAL, None, None,
+                               AclOperation.DESCRIBE, AclPermissionType.DENY)
+        try:
+            acls = self.reader.admin.describe_acls(flt, request_timeout=self.timeout).result(timeout=self.timeout + 5)
+        except Exception as exc:  # pylint: disable=broad-except  # KafkaException or a timeout
+            raise self._refused("cannot describe the collection's markers (%s)" % MANAGED_MARKER_NAME, exc) from None
+        found = [from_kafka(acl) for acl in acls]
+        return sorted(b for b in found if b is not None and b == managed_marker(b.principal))
+
     def create(self, bindings: Sequence[Binding]) -> None:
         if not bindings:
             return
@@ -528,24 +589,33 @@ class AclOutcome:
     to_create: List[Binding]
     to_delete: List[Binding]
     principals: List[str]
+    retired: List[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.to_create or self.to_delete)
 
     def diff(self) -> Dict[str, str]:
-        return acl_diff(self.current, self.to_create, self.to_delete, self.principals)
+        return acl_diff(self.current, self.to_create, self.to_delete, self.principals + self.retired)
 
 
 def ensure(request: ClusterRequest, principals: Sequence[PrincipalAcls], state: str,
-           check_mode: bool = False) -> AclOutcome:
+           check_mode: bool = False, retire: bool = False) -> AclOutcome:
     """Read the principals' bindings, plan and (unless ``check_mode``) apply: create first, then delete, so a
-    binding that is replaced is never missing in between."""
+    binding that is replaced is never missing in between. With ``retire``, plan_with_retirement: the markers of
+    the principals named, and the principals the cluster marks as the collection's that are no longer named
+    lose every binding."""
     names = [p.principal for p in principals]
     admin = AclAdmin(request)
-    current = admin.describe(names)
-    to_create, to_delete = plan_acls(expand(principals), current, state, exclusive_principals(principals))
+    if retire:
+        managed = managed_principals(admin.markers())
+        current = admin.describe(sorted(frozenset(names) | managed))
+        to_create, to_delete, retired = plan_with_retirement(principals, current, state, managed)
+    else:
+        current = admin.describe(names)
+        to_create, to_delete = plan_acls(expand(principals), current, state, exclusive_principals(principals))
+        retired = []
     if not check_mode:
         admin.create(to_create)
         admin.delete(to_delete)
-    return AclOutcome(current, to_create, to_delete, names)
+    return AclOutcome(current, to_create, to_delete, names, retired)
