@@ -41,6 +41,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import sc
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import backup_call_needed as _backup_call_needed
 from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import passwords as _jmx_passwords
 from ansible_collections.kafkasec.tls.plugins.module_utils.jmx.bundle import bundle_files as _jmx_bundle_files
+from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import plan as _jmx_plan
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
     PropertiesError,
     escape_key,
@@ -321,6 +322,14 @@ def jmx_bundle_files(users, service_urls, rendered):
                              dict(rendered or {}))
 
 
+def jmx_service_defaults(service, host_vars):
+    """The jmx role's per-service defaults of one host (jmx/plan.py service_defaults)."""
+    try:
+        return _jmx_plan.service_defaults(str(service), dict(host_vars or {}))
+    except _jmx_plan.UnknownService as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 def kafka_nodes(groups):
     """The Kafka nodes: hosts of groups kafka_broker and kafka_controller, each once, in inventory order."""
     return _principals.kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
@@ -415,6 +424,7 @@ class FilterModule(object):
             "host_fields": host_fields,
             "jmx_users_with_passwords": jmx_users_with_passwords,
             "jmx_bundle_files": jmx_bundle_files,
+            "jmx_service_defaults": jmx_service_defaults,
             "backup_call_needed": backup_call_needed,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,

@@ -44,10 +44,21 @@ options:
     description: The environment file the service start sources (systemd C(EnvironmentFile=)).
     type: path
     required: true
-  env_variable:
-    description: The variable it sets - C(KAFKA_JMX_OPTS) for Kafka and Connect, C(SERVER_JVMFLAGS) for ZooKeeper.
+  service:
+    description:
+      - The service whose JVM this is, which decides how the environment file passes the options (see
+        C(plugins/module_utils/jmx/plan.py), C(SERVICES)). V(kafka) (brokers and controllers) and V(connect) -
+        C(KAFKA_JMX_OPTS="...") for C(kafka-run-class.sh), valid for systemd C(EnvironmentFile=) and sh. V(zookeeper) -
+        a sh fragment for C(zkServer.sh)'s environment - C(JMXDISABLE=true) (the script adds no JMX flag of its own)
+        and the options appended to C(SERVER_JVMFLAGS), which keeps what another file (the JAAS option) put there.
     type: str
-    default: KAFKA_JMX_OPTS
+    choices: [kafka, connect, zookeeper]
+    default: kafka
+  env_variable:
+    description:
+      - The variable it sets; unset - the service's (C(KAFKA_JMX_OPTS) for Kafka and Connect, C(SERVER_JVMFLAGS) for
+        ZooKeeper). Never C(JMX_PORT) or C(JMXPORT).
+    type: str
   env_owner:
     description: Owner of O(env_file) (no secret in it).
     type: str
@@ -277,7 +288,8 @@ def _settings(p):
         need_client_auth=p["need_client_auth"], protocols=p["ssl_enabled_protocols"],
         cipher_suites=p["ssl_cipher_suites"], serial_filter=p["serial_filter"] or jmx.DEFAULT_SERIAL_FILTER,
         users=users, groups={k: list(v or []) for k, v in (p["groups"] or {}).items()},
-        admin_role=p["admin_role"], env_variable=p["env_variable"], guard_enabled=p["guard_enabled"],
+        admin_role=p["admin_role"], service=p["service"],
+        env_variable=p["env_variable"] or jmx.SERVICES[p["service"]].env_variable, guard_enabled=p["guard_enabled"],
         guard_jar_path=p["guard_jar_path"] or "", guard_rules_dir=p["guard_dir"] or "",
         guard_jar_sha256=_sha256(p["guard_jar_path"]) if p["guard_enabled"] else None,
         guard_poll_ms=p["guard_poll_ms"], guard_spec=p["guard"] or {})
@@ -362,7 +374,8 @@ def main():
             hostname=dict(type="str", required=True),
             directory=dict(type="path", required=True),
             env_file=dict(type="path", required=True),
-            env_variable=dict(type="str", default="KAFKA_JMX_OPTS"),
+            service=dict(type="str", choices=list(jmx.SERVICES), default="kafka"),
+            env_variable=dict(type="str"),
             env_owner=dict(type="str"),
             env_group=dict(type="str"),
             env_mode=dict(type="str", default="0640"),

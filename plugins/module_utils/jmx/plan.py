@@ -50,6 +50,74 @@ FILE_NAMES = dict(management="management.properties", password="jmxremote.passwo
                   access="jmxremote.access", ssl="jmxremote-ssl.properties")
 
 
+@dataclass(frozen=True)
+class ServiceStart:
+    """How one service's start script takes the JVM options, and where its files and restart record live.
+
+    ``append``: the environment file adds to the variable instead of setting it (ZooKeeper's SERVER_JVMFLAGS also
+    carries the JAAS file, set by kafkasec.tls.zookeeper in a file sourced before this one). ``assignments``: other
+    variables the file sets (``JMXDISABLE=true``: zkServer.sh then adds no JMX flag of its own, so an exported
+    ``JMXPORT`` cannot append ``authenticate=false``/``ssl=false`` after ours). ``config_variable``: the service's
+    main configuration file, whose directory holds the JMX directory and whose ``.kafkasec-restart-pending`` record
+    is the one the service's restart engine reads. ``env_file``: a fixed default (Kafka's), else ``env_name`` next to
+    the configuration file. ``host_variable``: the name clients use, the RMI stub's host name."""
+    service: str
+    env_variable: str
+    script: str
+    config_variable: str
+    config_default: str
+    env_name: str
+    host_variable: str
+    restart: str
+    append: bool = False
+    assignments: Tuple[Tuple[str, str], ...] = ()
+    env_file: Optional[str] = None
+
+
+SERVICES: Dict[str, ServiceStart] = {
+    "kafka": ServiceStart("kafka", "KAFKA_JMX_OPTS", "kafka-server-start.sh / kafka-run-class.sh",
+                          "kafkasec_broker_properties_path", "/etc/kafka/server.properties", "kafka-jmx.env",
+                          "kafkasec_broker_advertised_host", "kafkasec.tls.rolling_restart",
+                          env_file="/etc/kafka/kafka-jmx.env"),
+    "connect": ServiceStart("connect", "KAFKA_JMX_OPTS", "connect-distributed.sh / kafka-run-class.sh",
+                            "kafkasec_connect_properties_path", "/etc/kafka/connect-distributed.properties",
+                            "connect-jmx.env", "kafkasec_connect_rest_advertised_host", "kafkasec.tls.connect"),
+    "zookeeper": ServiceStart("zookeeper", "SERVER_JVMFLAGS", "zkServer.sh (zkEnv.sh)",
+                              "kafkasec_zookeeper_config_path", "/etc/zookeeper/zoo.cfg", "zookeeper-jmx.env",
+                              "kafkasec_zookeeper_advertised_host", "kafkasec.tls.zookeeper", append=True,
+                              assignments=(("JMXDISABLE", "true"),)),
+}
+# Variables a JMX environment file must never set: each makes a start script add JMX flags of its own
+# (kafka-run-class.sh: JMX_PORT, for every CLI tool too; zkServer.sh: JMXPORT with authenticate=false, ssl=false).
+FORBIDDEN_ENV_VARIABLES = ("JMX_PORT", "JMXPORT")
+RESTART_SUFFIX = ".kafkasec-restart-pending"
+
+
+class UnknownService(ValueError):
+    pass
+
+
+def service_start(service: str) -> ServiceStart:
+    try:
+        return SERVICES[service]
+    except KeyError:
+        raise UnknownService("kafkasec_jmx_service (%r) must be one of %s" % (service, ", ".join(SERVICES))) from None
+
+
+def service_defaults(service: str, host_vars: Mapping[str, object]) -> Dict[str, str]:
+    """The role's per-service defaults for one host, from its inventory variables (absent or None: the service
+    role's own default): the JMX directory, the environment file and its variable, the pending-restart record the
+    service's restart engine reads, the RMI stub's host name, and which engine restarts the service."""
+    start = service_start(service)
+    config = str(host_vars.get(start.config_variable) or start.config_default)
+    config_dir = config.rsplit("/", 1)[0] or "/"
+    return dict(service=start.service, dir=config_dir.rstrip("/") + "/jmx",
+                env_file=start.env_file or "%s/%s" % (config_dir.rstrip("/"), start.env_name),
+                env_variable=start.env_variable, pending_restart_path=config + RESTART_SUFFIX,
+                rmi_hostname=str(host_vars.get(start.host_variable) or host_vars.get("inventory_hostname") or ""),
+                restart=start.restart, script=start.script)
+
+
 @dataclass
 class User:
     name: str
@@ -82,6 +150,7 @@ class JmxSettings:
     groups: Mapping[str, Sequence[str]] = field(default_factory=dict)
     admin_role: str = "admin"
     env_variable: str = "KAFKA_JMX_OPTS"
+    service: str = "kafka"
     guard_enabled: bool = False
     # The guard (used only when guard_enabled): its jar and rules directory on the host, the jar's SHA-256
     # (None until the jar is there), the poll interval (None: the guard's default) and the inventory's spec.
@@ -183,8 +252,15 @@ def problems(s: JmxSettings) -> List[Problem]:
             out.append(("kafkasec_pki", "kafkasec_pki.%s_path (%r) must be a path without spaces or quotes" % (kind, path)))
         if not password:
             out.append(("kafkasec_pki", "kafkasec_pki.%s_password is empty: the JMX connector needs the store password" % kind))
+    if s.service not in SERVICES:
+        out.append(("kafkasec_jmx_service", "kafkasec_jmx_service (%r) must be one of %s"
+                    % (s.service, ", ".join(SERVICES))))
     if not ENV_NAME.match(s.env_variable or ""):
         out.append(("kafkasec_jmx_env_variable", "kafkasec_jmx_env_variable (%r) must be a shell variable name" % s.env_variable))
+    elif s.env_variable in FORBIDDEN_ENV_VARIABLES or s.env_variable in [a for a, _ in _assignments(s)]:
+        out.append(("kafkasec_jmx_env_variable", "kafkasec_jmx_env_variable (%r) must not be %s: the start script "
+                                                 "would add JMX flags of its own (no authentication, no TLS)"
+                    % (s.env_variable, " or ".join(FORBIDDEN_ENV_VARIABLES + tuple(a for a, _ in _assignments(s))))))
     if not s.serial_filter or not s.serial_filter.rstrip().endswith("!*"):
         out.append(("kafkasec_jmx_serial_filter", "kafkasec_jmx_serial_filter (%r) must end with !* (refuse every "
                                                   "class not allowed before it)" % s.serial_filter))
@@ -306,11 +382,29 @@ def guard_jar_reasons(s: JmxSettings, old_env: str) -> List[str]:
     return ["JMX: the guard's jar is new (%s)" % s.guard_jar_sha256[:12]]
 
 
+def _assignments(s: JmxSettings) -> Tuple[Tuple[str, str], ...]:
+    return SERVICES[s.service].assignments if s.service in SERVICES else ()
+
+
 def env_file(s: JmxSettings) -> str:
-    """The environment file the service start sources (systemd EnvironmentFile= syntax, also valid sh)."""
-    return ("# Remote JMX of this JVM (kafkasec.tls.jmx; managed by Ansible). Sourced by the service start:\n"
-            "# systemd EnvironmentFile=, or kafka-server-start.sh / kafka-run-class.sh through the environment.\n"
-            '%s="%s"\n' % (s.env_variable, " ".join(jvm_options(s))))
+    """The environment file the service start reads (no secret).
+
+    Kafka and Connect: ``KAFKA_JMX_OPTS="..."``, systemd EnvironmentFile= syntax and valid sh; kafka-run-class.sh puts
+    it on the java command line in place of its own (unauthenticated) default. ZooKeeper: a sh fragment for zkEnv.sh
+    (conf/java.env or zookeeper-env.sh sources it, after any file that sets SERVER_JVMFLAGS): ``JMXDISABLE=true`` so
+    zkServer.sh adds no JMX flag, and the options appended to ``SERVER_JVMFLAGS``, which keeps the JAAS option."""
+    start = SERVICES.get(s.service, SERVICES["kafka"])
+    options = " ".join(jvm_options(s))
+    if start.append:
+        head = ("# Remote JMX of this JVM (kafkasec.tls.jmx; managed by Ansible). A sh fragment for %s: source it from\n"
+                "# the start script's environment (conf/java.env), after any file that sets %s.\n"
+                % (start.script, s.env_variable))
+        value = "${%s:+$%s }%s" % (s.env_variable, s.env_variable, options)
+    else:
+        head = ("# Remote JMX of this JVM (kafkasec.tls.jmx; managed by Ansible). Sourced by the service start:\n"
+                "# systemd EnvironmentFile=, or %s through the environment.\n" % start.script)
+        value = options
+    return head + "".join('%s=%s\n' % kv for kv in start.assignments) + '%s="%s"\n' % (s.env_variable, value)
 
 
 def _properties(header: str, entries: Mapping[str, object]) -> str:

@@ -24,6 +24,7 @@
 //                                       invoke <object> <operation> [<type>|<type> [<arg>|<arg>]]  (String, int,
 //                                         long, boolean arguments)
 //                                       can <object> [<operation> [<type>|<type>]]  (the JMX guard's canInvoke)
+//                                       names <object name pattern>  (the MBeans it matches, sorted)
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.rmi.registry.LocateRegistry;
@@ -204,6 +205,8 @@ public class JmxCheck {
                 return String.valueOf(m.invoke(g, "canInvoke", new Object[] {f[1], f[2], items(f[3])},
                                                new String[] {s, s, "[Ljava.lang.String;"}));
             }
+            case "names":
+                return String.valueOf(new java.util.TreeSet<>(m.queryNames(new ObjectName(f[1]), null)));
             default:
                 throw new IllegalArgumentException("unknown call " + f[0]);
         }
