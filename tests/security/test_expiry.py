@@ -238,3 +238,28 @@ def test_renewed_keystore_not_loaded_by_the_jvm_is_a_mismatch(rollout, tls, tmp_
         assert 'MISMATCH %s SSL listener' % h['name'] in run.output
     finally:
         shutil.rmtree(node_dir, ignore_errors=True)
+
+
+def test_the_report_reads_the_pki_contract_and_writes_nothing(rollout, tls, tmp_path):
+    """expiry.yml reads each host's PKI contract through the certificates role's facts.yml, in check mode: a store
+    password file the inventory names but the host lacks (facts.yml would generate it) is not written, nothing on
+    the hosts changes, and the store it guards is an error row at the path the contract gives."""
+    site = rollout
+    h = site.kafka_hosts()[0]
+    node_dir = scratch_dir(h)
+    absent = node_dir / 'truststore.password'
+    try:
+        digest = site.digest()
+        layer = tmp_path / 'absent-password.yml'
+        layer.write_text(json.dumps({'all': {'hosts': {h['name']: {'kafkasec_truststore_password_file': str(absent)}}}}))
+        run, rows = run_report(site, tmp_path, 'absent-password', '-e', 'kafkasec_expiry_warn_days=1',
+                               inventories=(layer,))
+        assert run.rc != 0, run.describe()
+        assert not absent.exists(), 'expiry.yml wrote %s' % absent
+        assert site.digest() == digest
+        mine = {r['what']: r for r in rows if r['host'] == h['name']}
+        truststore = Path(h['root']) / 'pki' / 'truststore.p12'
+        assert (mine['truststore']['status'], mine['truststore']['path']) == ('error', str(truststore)), mine['truststore']
+        assert mine['keystore']['status'] == mine['certificate']['status'] == 'ok'
+    finally:
+        shutil.rmtree(node_dir, ignore_errors=True)
