@@ -25,6 +25,10 @@ description:
     a super user. confluent-kafka reports a DescribeAcls the broker refused as an empty list, so the module first reads
     the principal's cluster operations (DescribeCluster) and fails when Describe is not among them.
   - Creates before it deletes, so a binding that is replaced is never missing in between.
+  - With O(retire=true), the cluster records which principals the module keeps (one marker binding per principal,
+    DENY Describe on the literal topic C(kafkasec.tls:managed), a name no topic can have), and a principal with a
+    marker that O(principals) no longer names loses every binding it has, reported in RV(retired) and RV(deleted).
+    Principals without a marker (ACLs made by hand) are never read or changed.
   - The logic lives in C(plugins/module_utils/kafka/acls.py) (pure Python, unit-tested).
 extends_documentation_fragment:
   - kafkasec.tls.kafka_client
@@ -106,6 +110,14 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  retire:
+    description:
+      - Keep a marker binding for every principal of O(principals) (with O(state=absent), delete it), and delete every
+        binding of the principals that have a marker but are no longer in O(principals) - the principals a previous
+        run kept whose inventory entry is gone.
+      - Give the whole inventory's principals in one call; a call with part of them retires the rest.
+    type: bool
+    default: false
   hostname:
     description: The inventory name of the host the task runs for; failure messages start with it.
     type: str
@@ -188,6 +200,14 @@ deleted:
   elements: dict
   sample: [{principal: "User:secure_user", resource_type: topic, resource_name: old_topic,
             pattern_type: literal, operation: Read, host: "*", permission: allow}]
+retired:
+  description:
+    - With O(retire=true), the principals that had a marker and are no longer named; each lost every binding (in check
+      mode, would lose), listed in RV(deleted).
+  returned: success
+  type: list
+  elements: str
+  sample: ["User:old_app"]
 problems:
   description: With a refusal of the input, each problem as C(variable) (the path of the entry) and C(message).
   returned: failure
@@ -225,6 +245,7 @@ def main() -> None:
         argument_spec=dict(
             principals=dict(type='list', elements='dict', required=True, options=PRINCIPAL_OPTIONS),
             state=dict(type='str', choices=['present', 'absent'], default='present'),
+            retire=dict(type='bool', default=False),
             hostname=dict(type='str'),
             variable=dict(type='str', default='principals'),
             key_passphrase=dict(type='str', no_log=True),
@@ -235,7 +256,7 @@ def main() -> None:
     )
     params = module.params
     host = params['hostname'] or 'kafka_acls'
-    result = dict(changed=False, created=[], deleted=[])
+    result = dict(changed=False, created=[], deleted=[], retired=[])
     principals, problems = parse_principals(params['principals'], params['variable'], params['state'])
     if problems:
         module.fail_json(msg=problems_message(host, problems),
@@ -244,12 +265,14 @@ def main() -> None:
     if problem:
         module.fail_json(msg=missing_required_lib('confluent-kafka'), exception=problem, **result)
     try:
-        outcome = ensure(ClusterRequest.from_params(params), principals, params['state'], module.check_mode)
+        outcome = ensure(ClusterRequest.from_params(params), principals, params['state'], module.check_mode,
+                         retire=params['retire'])
     except AclError as exc:
         module.fail_json(msg="%s: %s" % (host, exc), **result)
     # Ansible shows the diff with --diff only.
     result.update(changed=outcome.changed, created=[b.as_dict() for b in outcome.to_create],
-                  deleted=[b.as_dict() for b in outcome.to_delete], diff=outcome.diff())
+                  deleted=[b.as_dict() for b in outcome.to_delete], retired=outcome.retired,
+                  diff=outcome.diff())
     module.exit_json(**result)
 
 
