@@ -61,7 +61,7 @@ link:
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/kafkasec/tls
 
 unit: deps
-	$(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest tests/unit -q -n auto
 
 # ansible-test needs the collection under ansible_collections/<ns>/<name>; it runs on a built copy, offline.
 sanity: deps
@@ -91,7 +91,7 @@ molecule: deps
 # on the tests' own lab instance (KAFKASEC_TEST_LAB_INSTANCE, default 9: 127.0.9.x), so a demo lab on the
 # machine is left alone.
 test: deps
-	$(BIN)/python -m pytest tests/unit -q
+	$(BIN)/python -m pytest tests/unit -q -n auto
 	./tests/sanity.sh
 	./tests/lint.sh
 	./tests/ansible_versions.sh
