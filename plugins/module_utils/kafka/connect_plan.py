@@ -38,6 +38,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.endpoints impor
     non_tls_endpoints,
     parse_bootstrap_servers,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_bundle import cipher_suite_problems
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import STORE_EXTENSIONS
 
 TLS_PROTOCOLS = ("TLSv1.3", "TLSv1.2")
@@ -75,6 +76,8 @@ class ConnectSettings:
     rest_client_auth: str = "required"
     ssl_enabled_protocols: Tuple[str, ...] = TLS_PROTOCOLS
     ssl_protocol: str = "TLSv1.3"
+    # ssl.cipher.suites of every client block and of the REST listener (IANA names; empty: the JVM's defaults).
+    ssl_cipher_suites: Tuple[str, ...] = ()
     jvm_stores: bool = True
     env_file: str = ""
     jvm_args_file: str = ""
@@ -107,7 +110,7 @@ def settings_from(params: Mapping[str, Any]) -> ConnectSettings:
     values: Dict[str, Any] = {key: value for key, value in params.items() if value is not None}
     if "jvm_stores" in values:
         values["jvm_stores"] = _flag(values["jvm_stores"])
-    for key in ("ssl_enabled_protocols", "dns_names", "ip_addresses"):
+    for key in ("ssl_enabled_protocols", "ssl_cipher_suites", "dns_names", "ip_addresses"):
         if key in values:
             if isinstance(values[key], str) or not isinstance(values[key], (list, tuple)):
                 raise ValueError("settings.%s must be a list, not %r" % (key, values[key]))
@@ -196,6 +199,8 @@ def tls_problems(s: ConnectSettings) -> List[Problem]:
         problems.append(("kafkasec_connect_ssl_protocol", (
             "kafkasec_connect_ssl_protocol (%s) must be one of kafkasec_connect_ssl_enabled_protocols (%s)" % (
                 s.ssl_protocol, ",".join(protocols)))))
+    problems += [("kafkasec_connect_ssl_cipher_suites", message) for message in
+                 cipher_suite_problems(list(s.ssl_cipher_suites), protocols, "kafkasec_connect_ssl_cipher_suites")]
     if s.rest_client_auth not in CLIENT_AUTH:
         problems.append(("kafkasec_connect_rest_client_auth", (
             "kafkasec_connect_rest_client_auth (%s) must be one of %s" % (s.rest_client_auth, ", ".join(CLIENT_AUTH)))))
