@@ -52,7 +52,9 @@ def _current_user_group():
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Lab:
     lab = Lab(tmp_path_factory.mktemp('connect-lab'))
     lab.ca.vars['kafkasec_ca_privatekey_passphrase'] = CA_PASSPHRASE
-    lab.add_broker(1)
+    # No cipher suites on the brokers (the first broker's count): the worker's and the bundles' files are exactly
+    # what they were before the clients followed the brokers' kafkasec_broker_ssl_cipher_suites (no new key).
+    lab.add_broker(1, kafkasec_broker_ssl_cipher_suites=[])
     lab.add_broker(2, kafkasec_broker_keep_plaintext=True, kafkasec_broker_ssl_port=19093)
     inventory = lab.inventory()
     worker_root = lab.hosts_root / WORKER
