@@ -10,7 +10,7 @@ import stat
 import time
 from pathlib import Path
 
-from conftest import GUARD, LOG4J, THREADING, USERS
+from conftest import GUARD, JMX_PLAYBOOK, LOG4J, THREADING, USERS
 from labkit import tree_digest
 
 METRIC = 'kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec'
@@ -124,6 +124,15 @@ def test_rerun_changes_nothing_and_restarts_nothing(jmx):
     assert all(r['changed'] == 0 for r in rerun.recap.values()), rerun.describe()
     assert jmx.pid() == pid
     assert jmx.check('read', METRIC, 'Count', credentials='viewer').returncode == 0
+
+
+def test_check_mode_reports_a_bundle_directory_not_there_yet(jmx, tmp_path):
+    bundle = tmp_path / 'not-there-yet'
+    run = jmx.site.run(*jmx.args(kafkasec_jmx_bundle_dir=str(bundle)), '--check', playbook=JMX_PLAYBOOK)
+    assert run.rc == 0, run.describe()
+    assert 'would create %s (0700) with truststore.p12' % bundle in run.output, run.describe()
+    assert not bundle.exists()
+    assert {h: r['changed'] for h, r in run.recap.items() if r['changed']} == {jmx.node['name']: 1}, run.describe()
 
 
 def ok(answer):

@@ -257,10 +257,10 @@ def problems(s: JmxSettings) -> List[Problem]:
                     % (s.service, ", ".join(SERVICES))))
     if not ENV_NAME.match(s.env_variable or ""):
         out.append(("kafkasec_jmx_env_variable", "kafkasec_jmx_env_variable (%r) must be a shell variable name" % s.env_variable))
-    elif s.env_variable in FORBIDDEN_ENV_VARIABLES or s.env_variable in [a for a, _ in _assignments(s)]:
+    elif s.env_variable in FORBIDDEN_ENV_VARIABLES + _assigned_names(s):
         out.append(("kafkasec_jmx_env_variable", "kafkasec_jmx_env_variable (%r) must not be %s: the start script "
                                                  "would add JMX flags of its own (no authentication, no TLS)"
-                    % (s.env_variable, " or ".join(FORBIDDEN_ENV_VARIABLES + tuple(a for a, _ in _assignments(s))))))
+                    % (s.env_variable, " or ".join(FORBIDDEN_ENV_VARIABLES + _assigned_names(s)))))
     if not s.serial_filter or not s.serial_filter.rstrip().endswith("!*"):
         out.append(("kafkasec_jmx_serial_filter", "kafkasec_jmx_serial_filter (%r) must end with !* (refuse every "
                                                   "class not allowed before it)" % s.serial_filter))
@@ -384,6 +384,11 @@ def guard_jar_reasons(s: JmxSettings, old_env: str) -> List[str]:
 
 def _assignments(s: JmxSettings) -> Tuple[Tuple[str, str], ...]:
     return SERVICES[s.service].assignments if s.service in SERVICES else ()
+
+
+def _assigned_names(s: JmxSettings) -> Tuple[str, ...]:
+    """The other variables the service's environment file sets (they cannot be the options' variable)."""
+    return tuple(name for name, _value in _assignments(s))
 
 
 def env_file(s: JmxSettings) -> str:
