@@ -122,7 +122,8 @@ def test_retire_host_refuses_a_node_that_is_still_part_of_the_cluster(cluster, b
                   'node 1 is still alive in the cluster', 'kafka-cluster.sh unregister',
                   'node 1 is a voter of the static controller quorum'):
         assert words in run.output, words + '\n' + run.describe()
-    assert 'Drop the retired nodes' not in run.output  # site.yml never started
+    assert 'Refuse to retire a node that still takes part in the cluster' in run.output
+    assert 'Validate every Kafka node before anything changes' not in run.output  # site.yml's first play never ran
     assert all_rows(cluster) == rows and cluster.site.digest() == digest
 
 
@@ -134,6 +135,7 @@ def test_retire_host_lets_a_node_that_has_left_go(cluster, before, tmp_path):
                            playbook=RETIRE_HOST)
     assert run.rc == 0, run.describe()
     assert 'node(s) 7 may retire' in run.output, run.describe()
+    assert 'Validate every Kafka node before anything changes' in run.output  # then site.yml and acls.yml ran
     # The lab's nodes share the certificates role's default node CN: the play says what that means.
     assert "WARNING: the Kafka nodes' certificates share CN kafka-node" in run.output, run.describe()
     assert run.recap and all(r['changed'] == 0 for r in run.recap.values()), run.describe()
