@@ -36,6 +36,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.sasl import (
     user_options,
 )
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import client_dns_names as _client_dns_names
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_bundle import jaas_quote as _jaas_quote_text
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals as _principals
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import backup_call_needed as _backup_call_needed
@@ -100,25 +101,7 @@ def jaas_quote(value, jaas_file=False):
             "jaas_quote: the value contains '${', which the JDK's JAAS file parser "
             "(sun.security.provider.ConfigFile) expands as a system property and "
             "which no quoting can prevent; choose another value")
-    out = ['"']
-    for char in text:
-        code = ord(char)
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif code < 0x20 or code == 0x7F:
-            out.append("\\%03o" % code)
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
+    return _jaas_quote_text(text)
 
 
 def _jaas_key(key):
