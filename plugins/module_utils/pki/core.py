@@ -533,6 +533,9 @@ def reissue_reason(current: Optional[Sequence["x509.Certificate"]], csr: "x509.C
     leaf = current[0]
     if not is_issued_by(leaf, ca.certificate):
         return REASON_OTHER_CA
+    if leaf.not_valid_before_utc < ca.certificate.not_valid_before_utc:
+        # Issued under an earlier certificate of the same CA key and name (a renewed CA): re-sign under this one.
+        return REASON_OTHER_CA
     if public_key_der(leaf.public_key()) != public_key_der(csr.public_key()):
         return REASON_KEY_CHANGED
     have, want = names_of(leaf), names_of(csr)
