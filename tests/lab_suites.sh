@@ -53,7 +53,8 @@ for s in "${suites[@]}"; do
     jmx_guard) "$py" -m pytest tests/jmx_guard -q ;;  # no lab: its own JVMs on 127.0.60.x
     jmx) "$py" -m pytest tests/jmx -q ;;
     versions) "$py" -m pytest tests/versions -q ;;  # ansible-core 2.20 on a real lab (venv of tests/ansible_versions.sh)
+    lifecycle) "$py" -m pytest tests/lifecycle -q ;;  # playbooks/rotate_ca.yml, three phases (not in the default list)
     molecule) ./tests/molecule_test.sh ;;
-    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, versions, molecule)" >&2; exit 2 ;;
+    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, versions, lifecycle, molecule)" >&2; exit 2 ;;
   esac
 done

@@ -364,6 +364,19 @@ def _add_store(outcome: StepOutcome, kind: str, path: str, store: StoreOutcome, 
     return store.data is not None
 
 
+def _trusted_chain(chain: str, extra: Sequence[str]) -> str:
+    """The CA chain file: the issuers of the host's certificate, then the further CAs its truststore holds
+    (a CA rotation's other CA): the file the host's own clients (store reloads, health gates) verify with."""
+    seen = {certificate_fingerprint(c) for c in load_certificates(chain, "CA chain")} if chain.strip() else set()
+    out = chain
+    for index, pem in enumerate(extra or ()):
+        for cert in load_certificates(pem, "kafkasec_truststore_extra_certificates[%d]" % index):
+            if certificate_fingerprint(cert) not in seen:
+                seen.add(certificate_fingerprint(cert))
+                out += cert_pem(cert)
+    return out
+
+
 def install(s: HostPki, signed: Optional[Mapping[str, Any]], ca_chain: Sequence[str],
             key_available: bool = True) -> StepOutcome:
     """Certificate, CA chain, keystore and truststore from the CA's answer for this host.
@@ -380,7 +393,7 @@ def install(s: HostPki, signed: Optional[Mapping[str, Any]], ca_chain: Sequence[
     fullchain: Optional[bytes] = None
     if signed:
         fullchain = str(signed["fullchain"]).encode("ascii")
-        chain = str(signed["chain"]).encode("ascii")
+        chain = _trusted_chain(str(signed["chain"]), s.truststore_extra_certificates).encode("ascii")
         for path, data, part in ((s.certificate_path, fullchain, "certificate"), (s.ca_chain_path, chain, "CA chain")):
             new = _differs(path, data)
             outcome.writes.append(FileWrite(path, data if new else None, "0644"))

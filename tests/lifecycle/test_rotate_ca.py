@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+# Copyright: kafkasec.tls contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""playbooks/rotate_ca.yml on a real lab (rekey: a new CA key), phase by phase, with real TLS clients:
+
+- phase 3 and phase 2 before their time are refused and change no file on any host;
+- each phase, run again, changes nothing (changed=0 on every host), and so does site.yml afterwards;
+- a client with a certificate of the old CA works until phase 3 and is refused after it; a client that
+  trusts old and new (its certificate re-issued by the new CA in phase 2, as an operator re-issues client
+  bundles) works throughout; a client that trusts only the old CA can no longer verify the brokers once
+  they serve the new CA's certificates (phase 2) - which is why clients take the new CA in phase 1;
+- the broker-only node reloads live in phase 3 (same JVM); the CA files move as docs/lifecycle.md says.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from labkit import SSL_PORT, make_client_cert, s_client, tree_digest
+
+ROTATE = Path(__file__).resolve().parents[2] / 'playbooks' / 'rotate_ca.yml'
+CONTROLLER_PORT = 9094
+LAST: list = []  # what the last client saw (its stderr), for the assertion messages
+
+
+def fingerprint(cert) -> str:
+    return cert.fingerprint(hashes.SHA256()).hex(':').upper()
+
+
+def load(path: Path):
+    return x509.load_pem_x509_certificate(path.read_bytes())
+
+
+def works(site, host, ca_file: Path, cert) -> bool:
+    """A real client: TLS handshake verifying the broker's chain (ca_file) and name, its own certificate
+    presented with its own issuer (cert[2]; as a keystore holds it: the old and the new CA have the same
+    name, and openssl would otherwise pick the issuer from ca_file by name), then a Kafka ApiVersions
+    request answered."""
+    site.ca_pem = ca_file
+    rc, data, err = s_client(site, host, '-chainCAfile', str(cert[2]), cert=cert[:2], timeout=15)
+    LAST.clear()
+    LAST.append('%s %s rc=%s %d bytes: %s' % (host['name'], ca_file.name, rc, len(data), err[-600:]))
+    return len(data) > 8
+
+
+def served(host, port: int) -> x509.Certificate:
+    p = subprocess.run(['openssl', 's_client', '-connect', '%s:%d' % (host['address'], port), '-servername',
+                        host['name']], input=b'', stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=30)
+    block = re.search(rb'-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----', p.stdout, re.S)
+    assert block, 'no certificate served on %s:%d' % (host['name'], port)
+    return x509.load_pem_x509_certificate(block.group(0))
+
+
+def truststore_fingerprints(host) -> set:
+    root = Path(host['root']) / 'pki'
+    password = (root / 'truststore.password').read_text().strip()
+    out = subprocess.run(['openssl', 'pkcs12', '-in', str(root / 'truststore.p12'), '-nokeys', '-passin',
+                          'pass:' + password], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=True).stdout
+    certs = x509.load_pem_x509_certificates(out)
+    return {fingerprint(c) for c in certs}
+
+
+def all_changed(run) -> int:
+    return sum(r['changed'] for r in run.recap.values())
+
+
+def rotate(site, phase: int, *extra: str):
+    return site.run('-e', 'kafkasec_ca_rotation_phase=%d' % phase, *extra, playbook=ROTATE)
+
+
+def test_rotate_ca_rekey_three_phases(site, tmp_path):
+    kafka = {h['name'].split('.')[0]: h for h in site.kafka_hosts()}
+    combined, broker_only = kafka['kafka-1'], kafka['kafka-2']
+    ca_dir = site.ca_file('')
+    old_ca = load(site.ca_file('ca.crt'))
+    old_fp = fingerprint(old_ca)
+    old_pem = tmp_path / 'old-ca.pem'
+    old_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
+    old_client = make_client_cert(site, tmp_path, name='old-client') + (old_pem,)  # issued by the old CA
+    assert works(site, combined, old_pem, old_client)
+
+    # Out of order: phase 3 and phase 2 with no rotation begun - refused, nothing changed anywhere.
+    before, pids = tree_digest(site.refresh(), parts=('etc', 'pki')), site.processes()
+    for phase, words in ((3, 'no CA rotation is in progress'), (2, 'no CA rotation is in progress')):
+        run = rotate(site, phase)
+        assert run.rc != 0 and 'CA rotation phase %d refused, nothing changed' % phase in run.output, run.describe()
+        assert words in run.output
+    assert tree_digest(site.refresh(), parts=('etc', 'pki')) == before
+    assert site.processes() == pids
+
+    # Phase 1: the next CA on the CA host, every truststore trusts both.
+    run = rotate(site, 1, '-e', 'kafkasec_ca_rotation_mode=rekey')
+    assert run.rc == 0, run.describe()
+    state = json.loads((ca_dir / 'rotation.json').read_text())
+    assert (state['phase'], state['complete'], state['mode'], state['old_fingerprint']) == (1, True, 'rekey', old_fp)
+    new_fp = state['new_fingerprint']
+    new_ca = load(ca_dir / 'next' / 'ca.crt')
+    assert fingerprint(new_ca) == new_fp != old_fp
+    assert stat.S_IMODE((ca_dir / 'next' / 'ca.key').stat().st_mode) == 0o600
+    for host in kafka.values():
+        assert truststore_fingerprints(host) == {old_fp, new_fp}, host['name']
+        assert not list(Path(host['root']).rglob('ca.key')), 'a CA key on %s' % host['name']
+    both_pem = tmp_path / 'both.pem'
+    both_pem.write_bytes(old_pem.read_bytes() + (ca_dir / 'next' / 'ca.crt').read_bytes())
+    assert works(site, combined, old_pem, old_client) and works(site, broker_only, old_pem, old_client)
+    assert works(site, broker_only, both_pem, old_client)
+    print('phase 1: %.1fs' % run.seconds)
+    rerun = rotate(site, 1)
+    assert rerun.rc == 0 and all_changed(rerun) == 0, rerun.describe()
+
+    # Phase 3 before phase 2: refused, nothing changed.
+    before, pids = tree_digest(site.refresh(), parts=('etc', 'pki')), site.processes()
+    ca_before = sorted(p.name for p in ca_dir.rglob('*'))
+    run = rotate(site, 3)
+    assert run.rc != 0 and 'phase 2 has not run' in run.output and new_fp in run.output, run.describe()
+    assert tree_digest(site.refresh(), parts=('etc', 'pki')) == before and site.processes() == pids
+    assert sorted(p.name for p in ca_dir.rglob('*')) == ca_before
+
+    # Phase 2: the new CA signs, every host re-signed (same host key), the old CA kept aside.
+    host_keys = {n: (Path(h['root']) / 'pki' / ('%s.key' % h['name'])).read_bytes() for n, h in kafka.items()}
+    run = rotate(site, 2)
+    assert run.rc == 0, run.describe()
+    print('phase 2: %.1fs' % run.seconds)
+    assert fingerprint(load(site.ca_file('ca.crt'))) == new_fp
+    assert fingerprint(load(ca_dir / 'previous' / 'ca.crt')) == old_fp and (ca_dir / 'previous' / 'ca.key').exists()
+    assert not (ca_dir / 'next').exists() or not list((ca_dir / 'next').iterdir())
+    for name, host in kafka.items():
+        assert (Path(host['root']) / 'pki' / ('%s.key' % host['name'])).read_bytes() == host_keys[name]
+        assert truststore_fingerprints(host) == {old_fp, new_fp}
+        for port in (SSL_PORT,) + ((CONTROLLER_PORT,) if host is combined else ()):
+            leaf = served(host, port)
+            leaf.verify_directly_issued_by(new_ca)
+    new_pem = tmp_path / 'new-ca.pem'
+    new_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
+    # A client still on the old CA's certificate is accepted (the brokers trust both) when it trusts both;
+    # one that trusts only the old CA cannot verify the new certificates (rekey).
+    assert works(site, combined, both_pem, old_client) and works(site, broker_only, both_pem, old_client)
+    assert not works(site, broker_only, old_pem, old_client)
+    new_key = serialization.load_pem_private_key(site.ca_file('ca.key').read_bytes(), password=None)
+    new_client = make_client_cert(site, tmp_path, name='new-client', ca=(new_ca, new_key)) + (new_pem,)
+    assert works(site, combined, both_pem, new_client) and works(site, broker_only, new_pem, new_client)
+    rerun = rotate(site, 2)
+    assert rerun.rc == 0 and all_changed(rerun) == 0, rerun.describe()
+
+    # Phase 3: every listener serves the new CA's certificates (checked by the playbook), the old CA leaves
+    # the truststores, the broker-only node reloads live, the old CA is archived on the CA host.
+    pids = site.processes()
+    run = rotate(site, 3)
+    assert run.rc == 0, run.describe()
+    print('phase 3: %.1fs' % run.seconds)
+    after = site.processes()
+    assert after[broker_only['name']] == pids[broker_only['name']], 'the broker-only node restarted in phase 3'
+    for host in kafka.values():
+        assert truststore_fingerprints(host) == {new_fp}, host['name']
+    archive = ca_dir / 'archive' / old_fp.replace(':', '').lower()
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o700
+    assert stat.S_IMODE((archive / 'ca.key').stat().st_mode) == 0o600
+    assert fingerprint(load(archive / 'ca.crt')) == old_fp and not (ca_dir / 'previous' / 'ca.crt').exists()
+    state = json.loads((ca_dir / 'rotation.json').read_text())
+    assert (state['phase'], state['complete']) == (3, True)
+    assert not works(site, combined, both_pem, old_client) and not works(site, broker_only, both_pem, old_client)
+    assert works(site, combined, both_pem, new_client), LAST
+    assert works(site, broker_only, both_pem, new_client), LAST
+    assert works(site, combined, new_pem, new_client), LAST
+    rerun = rotate(site, 3)
+    assert rerun.rc == 0 and all_changed(rerun) == 0, rerun.describe()
+    again = site.run()
+    assert again.rc == 0 and all_changed(again) == 0, again.describe()
+    # A phase of the finished rotation other than a new phase 1 is refused.
+    run = rotate(site, 2)
+    assert run.rc != 0 and 'refused, nothing changed' in run.output
