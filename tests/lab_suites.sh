@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, tests/acls, tests/jmx, the Molecule
-# scenarios), one after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
+# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, tests/acls, tests/jmx,
+# tests/versions, tests/lifecycle, the Molecule scenarios), one after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
 # 127.0.9.x and *.lab9.test), never the demo's lab (instance 1), whatever state that one is in.
 #
-#   tests/lab_suites.sh                 all seven suites
-#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, jmx, versions, molecule)
+#   tests/lab_suites.sh                 every suite
+#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, jmx, versions,
+#                                       lifecycle, molecule)
 #
 # The instance belongs to the tests: a lab left on it by an interrupted run is destroyed before the
 # suites start. A lock (flock) keeps two runs on one machine from sharing the instance; the second
@@ -42,7 +43,7 @@ if "$py" lab/labctl status --json >/dev/null 2>&1; then
 fi
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard jmx versions molecule)
+[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard jmx versions lifecycle molecule)
 for s in "${suites[@]}"; do
   echo "==> $s suite on lab instance $instance"
   case "$s" in
@@ -53,7 +54,7 @@ for s in "${suites[@]}"; do
     jmx_guard) "$py" -m pytest tests/jmx_guard -q ;;  # no lab: its own JVMs on 127.0.60.x
     jmx) "$py" -m pytest tests/jmx -q ;;
     versions) "$py" -m pytest tests/versions -q ;;  # ansible-core 2.20 on a real lab (venv of tests/ansible_versions.sh)
-    lifecycle) "$py" -m pytest tests/lifecycle -q ;;  # playbooks/rotate_ca.yml, three phases (not in the default list)
+    lifecycle) "$py" -m pytest tests/lifecycle -q ;;  # playbooks/rotate_ca.yml, three phases on a 2-node lab
     molecule) ./tests/molecule_test.sh ;;
     *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, versions, lifecycle, molecule)" >&2; exit 2 ;;
   esac

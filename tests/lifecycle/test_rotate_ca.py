@@ -26,6 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from labkit import SSL_PORT, make_client_cert, s_client, tree_digest
 
 ROTATE = Path(__file__).resolve().parents[2] / 'playbooks' / 'rotate_ca.yml'
+CLIENT_BUNDLE = ROTATE.parent / 'client_bundle.yml'
 CONTROLLER_PORT = 9094
 LAST: list = []  # what the last client saw (its stderr), for the assertion messages
 
@@ -114,6 +115,16 @@ def test_rotate_ca_rekey_three_phases(site, tmp_path):
     print('phase 1: %.1fs' % run.seconds)
     rerun = rotate(site, 1)
     assert rerun.rc == 0 and all_changed(rerun) == 0, rerun.describe()
+    # A client bundle made or refreshed during the rotation trusts both CAs too (ca.crt and truststore.p12).
+    bundles = tmp_path / 'bundles'
+    run = site.run('-e', '{"kafkasec_client_bundle_dir": "%s", "kafkasec_client_bundle_clients": [{"name": "app"}]}'
+                   % bundles, playbook=CLIENT_BUNDLE)
+    assert run.rc == 0, run.describe()
+    bundle_cas = {fingerprint(c) for c in x509.load_pem_x509_certificates((bundles / 'app' / 'ca.crt').read_bytes())}
+    assert bundle_cas == {old_fp, new_fp}, bundle_cas
+    p12 = subprocess.run(['openssl', 'pkcs12', '-in', str(bundles / 'app' / 'truststore.p12'), '-nokeys', '-passin',
+                          'file:%s' % (bundles / 'app' / 'truststore.password')], capture_output=True, check=True)
+    assert {fingerprint(c) for c in x509.load_pem_x509_certificates(p12.stdout)} == {old_fp, new_fp}
 
     # Phase 3 before phase 2: refused, nothing changed.
     before, pids = tree_digest(site.refresh(), parts=('etc', 'pki')), site.processes()
