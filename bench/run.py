@@ -832,6 +832,15 @@ def part_rolling_restart(lab: Lab) -> Dict[str, Any]:
                 "wait for `Kafka Server started`) run on kafka-1, -2, -3 one after another, no gates.")}
 
 
+def lab_kafka_version() -> str:
+    """The Kafka release the bench's labs run: KAFKASEC_LAB_KAFKA_VERSION, else the one lab/pom.xml pins."""
+    import xml.etree.ElementTree as ET  # pylint: disable=import-outside-toplevel
+    if os.environ.get("KAFKASEC_LAB_KAFKA_VERSION"):
+        return os.environ["KAFKASEC_LAB_KAFKA_VERSION"].strip()
+    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
+    return ET.parse(os.path.join(REPO, "lab", "pom.xml")).getroot().find("m:properties/m:kafka.version", ns).text.strip()
+
+
 def environment() -> Dict[str, Any]:
     _, ansible_version = run([os.path.join(BIN, "ansible"), "--version"])
     for name in CONFIGS:
@@ -841,7 +850,7 @@ def environment() -> Dict[str, Any]:
             "machine": "%d CPUs, %.0f GiB RAM, %s %s" % (os.cpu_count() or 0,
                                                         os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30,
                                                         platform.system(), platform.release()),
-            "ansible": ansible_version.splitlines()[0].strip(), "kafka_version": "4.3.1",
+            "ansible": ansible_version.splitlines()[0].strip(), "kafka_version": lab_kafka_version(),
             "configs": CONFIG_SETTINGS,
             "configs_note": (
                 "Every timed Ansible run (rollout, rerun, ping) starts with its configuration's SSH masters warm: "

@@ -182,6 +182,11 @@ def tree_digest(status: dict, parts=('etc', 'pki')) -> Dict[str, tuple]:
     return out
 
 
+# The KRaft release tested besides the one lab/pom.xml pins (README: tested versions): the lab suite `versions`
+# runs on it (labctl's KAFKASEC_LAB_KAFKA_VERSION fetches it into lab/lib-<version>).
+OLDER_KAFKA = '4.3.1'
+
+
 def lab_session(brokers: int) -> Iterator[dict]:
     """The body of a session `lab` fixture: a new lab of `brokers` combined nodes plus the CA host,
     destroyed at the end (KAFKASEC_LAB_KEEP=1 keeps it). A lab that is already there belongs to

@@ -1,10 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The newest ansible-core of the supported range against a real lab (suite `versions` of tests/lab_suites.sh)."""
+"""The other ends of the tested ranges against a real lab (suite `versions` of tests/lab_suites.sh): the newest
+ansible-core of the supported range (2.20) on a lab of the older tested Kafka release (OLDER_KAFKA), while every
+other lab suite and Molecule scenario runs ansible-core 2.18 on the Kafka release lab/pom.xml pins."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,9 +15,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit import lab_session  # noqa: E402  pylint: disable=wrong-import-position
+from labkit import OLDER_KAFKA, lab_session  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope='session')
 def lab():
-    yield from lab_session(brokers=1)
+    os.environ['KAFKASEC_LAB_KAFKA_VERSION'] = OLDER_KAFKA  # labctl, run by lab_session, reads it
+    try:
+        yield from lab_session(brokers=1)
+    finally:
+        os.environ.pop('KAFKASEC_LAB_KAFKA_VERSION', None)
