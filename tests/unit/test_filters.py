@@ -29,7 +29,7 @@ from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as F
 from ansible_runner import REPO_ROOT, run_module
 from test_properties import AWKWARD_KEYS, AWKWARD_VALUES, java_load_text, run_java
 
-KAFKA_CLIENTS_VERSION = "4.4.0"  # used only when no kafka-clients jar is around (lab/lib or ~/.m2)
+KAFKA_CLIENTS_VERSION = "4.3.1"  # used only when no kafka-clients jar is around (lab/lib or ~/.m2)
 
 PASSWORDS = [
     'p"w',

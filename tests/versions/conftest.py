@@ -2,7 +2,7 @@
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The other ends of the tested ranges against a real lab (suite `versions` of tests/lab_suites.sh): the newest
-ansible-core of the supported range (2.20) on a lab of the older tested Kafka release (OLDER_KAFKA), while every
+ansible-core of the supported range (2.20) on a lab of the other tested Kafka release (OTHER_KAFKA, 4.4), while every
 other lab suite and Molecule scenario runs ansible-core 2.18 on the Kafka release lab/pom.xml pins."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from labkit import OLDER_KAFKA, lab_session  # noqa: E402  pylint: disable=wrong-import-position
+from labkit import OTHER_KAFKA, lab_session  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope='session')
 def lab():
-    os.environ['KAFKASEC_LAB_KAFKA_VERSION'] = OLDER_KAFKA  # labctl, run by lab_session, reads it
+    os.environ['KAFKASEC_LAB_KAFKA_VERSION'] = OTHER_KAFKA  # labctl, run by lab_session, reads it
     try:
         yield from lab_session(brokers=1)
     finally:

@@ -1,8 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""ansible-core 2.20, the newest of the range meta/runtime.yml declares, rolls TLS out on real Kafka of the older
-tested KRaft release (labkit.OLDER_KAFKA): site.yml on a PLAINTEXT one-node lab, a rerun that changes nothing,
+"""ansible-core 2.20, the newest of the range meta/runtime.yml declares, rolls TLS out on real Kafka of the other
+tested KRaft release (labkit.OTHER_KAFKA, the newest): site.yml on a PLAINTEXT one-node lab, a rerun that changes
+nothing,
 verify.yml (handshakes, a round trip as the verify principal), then jmx.yml (the JMX guard, a client bundle) and
 its rerun that changes nothing, and the expiry report, with no deprecation warning. The rest of the lab suites run
 on the project's ansible-core (2.18) and lab/pom.xml's Kafka; tests/ansible_versions.sh runs the unit-level checks
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import subprocess
 
-from labkit import OLDER_KAFKA, REPO, Site, parse_recap  # pylint: disable=wrong-import-order
+from labkit import OTHER_KAFKA, REPO, Site, parse_recap  # pylint: disable=wrong-import-order
 
 VERSION = '2.20'
 VENV = REPO / '.build' / ('ansible-%s' % VERSION)
@@ -36,7 +37,7 @@ def _run(site, ansible_playbook, playbook, step, *extra):
 
 
 def test_site_rerun_and_verify_on_the_newest_ansible_core(lab, tmp_path):
-    assert lab['kafka_version'] == OLDER_KAFKA, lab  # the older tested Kafka release, not lab/pom.xml's
+    assert lab['kafka_version'] == OTHER_KAFKA, lab  # the other tested Kafka release, not lab/pom.xml's
     ansible_playbook = _ansible_playbook()
     version = subprocess.run([str(ansible_playbook), '--version'], capture_output=True, text=True, check=True).stdout
     assert version.startswith('ansible-playbook [core %s.' % VERSION), version
