@@ -466,6 +466,8 @@ def targets(results: Mapping[str, Any]) -> List[Dict[str, Any]]:
         add("forced rolling restart of 3 brokers / sum of `kafka-ctl restart`",
             "<= %.1fx" % TARGETS["rolling_restart_vs_node_restarts"], "%.2fx" % rr["ratio"],
             rr["ratio"] <= TARGETS["rolling_restart_vs_node_restarts"])
+    for part in extra_parts(results):
+        out.extend(part.get("targets", []))
     return out
 
 
@@ -500,7 +502,18 @@ def headline(results: Mapping[str, Any]) -> Dict[str, float]:
     rr = results.get("rolling_restart")
     if rr:
         h["rolling_restart_vs_sum_of_node_restarts"] = rr["ratio"]
+    for part in extra_parts(results):
+        h.update(part.get("headline", {}))
     return h
+
+
+def extra_parts(results: Mapping[str, Any]) -> List[Mapping[str, Any]]:
+    """The results of the parts that live in bench/part_<key>.py, in their run order. Each carries what
+    the part computed when it ran: title, headline ({key: ratio}), headline_labels ({key: text}),
+    targets (rows as targets() makes them) and markdown (lines), so a results file renders again
+    without the part's code."""
+    return [results["extra"][k] for k in sorted(results.get("extra", {}),
+                                                 key=lambda k: results["extra"][k].get("order", 0))]
 
 
 def _headline_label(key: str, results: Mapping[str, Any]) -> str:
@@ -517,6 +530,9 @@ def _headline_label(key: str, results: Mapping[str, Any]) -> str:
     if key == "rollout_growth_vs_ping_growth":
         g = results["rollout"]["growth"]
         return "growth of the rollout's wall time from %d to %d hosts / growth of `ansible -m ping`'s" % (g["from"], g["to"])
+    for part in extra_parts(results):
+        if key in part.get("headline_labels", {}):
+            return part["headline_labels"][key]
     return {"ssl_vs_plaintext_throughput": "producer throughput, SSL / PLAINTEXT",
             "ssl_vs_plaintext_p99": "producer p99 latency, SSL / PLAINTEXT",
             "rolling_restart_vs_sum_of_node_restarts": "rolling restart of 3 brokers / sum of the nodes' own restarts"}.get(key, key)
@@ -744,8 +760,16 @@ def render_markdown(results: Mapping[str, Any], png_name: Optional[str] = None) 
                          ["total / sum of `kafka-ctl restart` times", "%.2fx" % rr["ratio"]],
                          ["total / sum of the role's per-node times", "%.2fx" % rr["ratio_role"]]])
         lines.append("")
+    for part in extra_parts(results):
+        lines += list(part.get("markdown", [])) + [""]
     if results.get("projection"):
         lines += _render_projection(results["projection"])
+    carried = results.get("carried_over", {})
+    if carried:
+        lines += ["## Parts carried over", "",
+                  "This run measured only some parts (KAFKASEC_BENCH_PARTS); the others are the figures of an "
+                  "earlier run, unchanged:", ""]
+        lines += ["- %s: measured on %s" % (k, v) for k, v in sorted(carried.items())] + [""]
     if png_name:
         lines += ["## Plot", "", "![benchmarks](%s)" % png_name, ""]
     notes = list(results.get("notes", []))

@@ -16,6 +16,7 @@ defaults). Each configuration keeps its SSH masters in a control-path directory 
 from __future__ import annotations
 
 import datetime
+import importlib
 import json
 import os
 import platform
@@ -877,6 +878,69 @@ def add_projection(results: Dict[str, Any]) -> None:
         results["projection"] = projection
 
 
+BUILTIN_PARTS = {"rollout": part_rollout, "rerun": part_rerun, "data_plane": part_data_plane,
+                 "rolling_restart": part_rolling_restart}
+
+
+def discover_extra_parts() -> Dict[str, Tuple[int, Any]]:
+    """Parts beyond the four above, one file each: bench/part_<key>.py with ORDER (int, where it runs and
+    renders among the extra parts) and run(lab, bench) -> dict, where bench is this module (Lab, playbook,
+    say, run, rounds, benchlib ...). The dict holds the part's figures and what renders them without its code:
+    headline {key: ratio}, headline_labels {key: text}, targets [{what, target, measured, met}] and
+    markdown [lines]."""
+    found: Dict[str, Tuple[int, Any]] = {}
+    here = os.path.dirname(os.path.abspath(__file__))
+    for name in sorted(os.listdir(here)):
+        if name.startswith("part_") and name.endswith(".py"):
+            key = name[len("part_"):-len(".py")]
+            module = importlib.import_module("part_" + key)
+            found[key] = (int(getattr(module, "ORDER", 100)), module.run)
+    return found
+
+
+EXTRA_PARTS = discover_extra_parts()
+
+
+def selected_parts() -> List[Tuple[str, Any]]:
+    """The parts to run, in order: every one, or those KAFKASEC_BENCH_PARTS names (comma-separated)."""
+    every = list(BUILTIN_PARTS.items()) + [(k, f) for k, (_, f) in sorted(EXTRA_PARTS.items(), key=lambda kv: kv[1][0])]
+    wanted = [p.strip() for p in os.environ.get("KAFKASEC_BENCH_PARTS", "").split(",") if p.strip()]
+    if not wanted:
+        return every
+    unknown = sorted(set(wanted) - {k for k, _ in every})
+    if unknown:
+        sys.exit("bench: KAFKASEC_BENCH_PARTS names unknown parts %s; the parts are %s"
+                 % (", ".join(unknown), ", ".join(k for k, _ in every)))
+    return [(k, f) for k, f in every if k in wanted]
+
+
+def carry_over(results: Dict[str, Any], ran: Sequence[str]) -> None:
+    """When only some parts ran, the others keep their figures from the results file already in OUT_DIR,
+    each marked with the date it was measured (the report lists them), so one part can be measured again
+    without losing the rest."""
+    path = os.path.join(OUT_DIR, "benchmarks.json")
+    if set(ran) >= set(BUILTIN_PARTS) | set(EXTRA_PARTS) or not os.path.exists(path):
+        return
+    with open(path, encoding="utf-8") as f:
+        previous = json.load(f)
+    when = previous.get("environment", {}).get("date", "?")
+    carried = dict(previous.get("carried_over", {}))
+    for key in BUILTIN_PARTS:
+        if key not in ran and key in previous:
+            results[key] = previous[key]
+            carried[key] = carried.get(key, when)
+    for key, value in previous.get("extra", {}).items():
+        if key not in ran:
+            results.setdefault("extra", {})[key] = value
+            carried[key] = carried.get(key, when)
+    if "evaluations" not in results and "evaluations" in previous:
+        results["evaluations"] = previous["evaluations"]
+    for key in ran:
+        carried.pop(key, None)
+    if carried:
+        results["carried_over"] = carried
+
+
 def write_outputs(results: Dict[str, Any]) -> None:
     os.makedirs(OUT_DIR, exist_ok=True)
     benchlib.plot(results, os.path.join(OUT_DIR, "benchmarks.png"))
@@ -913,6 +977,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
+    selected = selected_parts()
     results: Dict[str, Any] = {}
     errors: List[str] = []
     load_start = os.getloadavg()[0]
@@ -927,14 +992,17 @@ def main() -> int:
         say("setup", "lab ready", "recommended: %s; defaults: %s" % (
             json.dumps(CONFIG_SETTINGS["recommended"]), json.dumps(CONFIG_SETTINGS["defaults"])))
         # A part that fails is reported and left out; the parts after it still run (part 4 needs
-        # part 3's cluster, so it is skipped when part 3 failed).
-        for key, func in (("rollout", part_rollout), ("rerun", part_rerun), ("data_plane", part_data_plane),
-                          ("rolling_restart", part_rolling_restart)):
+        # part 3's cluster, so it is skipped when part 3 failed; an extra part sets up what it needs).
+        for key, func in selected:
             if key == "rolling_restart" and "data_plane" not in results:
                 errors.append("rolling_restart: skipped, part 3 did not set the cluster up")
                 continue
             try:
-                results[key] = func(lab)
+                if key in BUILTIN_PARTS:
+                    results[key] = func(lab)
+                else:
+                    results.setdefault("extra", {})[key] = dict(func(lab, sys.modules[__name__]),
+                                                                order=EXTRA_PARTS[key][0])
             except (BenchError, ValueError, KeyError, subprocess.TimeoutExpired) as e:
                 say("failed", "%s: %s" % (key, e))
                 errors.append("%s: %s" % (key, str(e).splitlines()[0] if str(e) else repr(e)))
@@ -953,6 +1021,7 @@ def main() -> int:
         shutil.rmtree(control_root, ignore_errors=True)
     if EVALUATIONS:
         results["evaluations"] = dict(EVALUATIONS)
+    carry_over(results, [key for key, _ in selected])
     add_projection(results)
     results["elapsed_seconds"] = round(time.monotonic() - T0, 1)
     results["notes"] = [

@@ -544,3 +544,24 @@ def test_parse_producer_performance_reads_the_steady_state_beside_the_whole_run(
     res = benchlib.parse_producer_performance(PERF_WARMUP)
     assert (res["records"], res["p99_ms"]) == (5000, 210.0)
     assert (res["steady_records"], res["steady_p99_ms"], res["steady_avg_ms"]) == (4000, 14.0, 5.1)
+
+
+def test_an_extra_part_renders_from_what_it_stored_and_carried_parts_are_listed():
+    # bench/part_<key>.py stores its own headline, labels, targets and Markdown lines in the results, so a
+    # results file renders again without the part's code; parts carried over from an earlier run are named.
+    res = _results()
+    res["extra"] = {"later": {"order": 2, "markdown": ["## 6. Later part"], "headline": {"later_ratio": 1.5},
+                              "headline_labels": {"later_ratio": "later / earlier"}, "targets": []},
+                    "guard": {"order": 1, "markdown": ["## 5. Guard part", "", "a table"],
+                              "headline": {"guard_vs_jdk": 1.1},
+                              "headline_labels": {"guard_vs_jdk": "getAttribute, guard / JDK access file"},
+                              "targets": [{"what": "guard cost", "target": "<= 1.2x", "measured": "1.10x",
+                                           "met": True}]}}
+    res["carried_over"] = {"rollout": "2026-11-20 10:00 UTC"}
+    assert benchlib.headline(res)["guard_vs_jdk"] == 1.1
+    assert {"what": "guard cost", "target": "<= 1.2x", "measured": "1.10x", "met": True} in benchlib.targets(res)
+    md = benchlib.render_markdown(res)
+    assert "- getAttribute, guard / JDK access file: **1.10x**" in md
+    assert md.index("## 5. Guard part") < md.index("## 6. Later part")
+    assert "- rollout: measured on 2026-11-20 10:00 UTC" in md
+    assert json.loads(benchlib.render_json(res))["headline"]["later_ratio"] == 1.5
