@@ -87,15 +87,12 @@ lab-test: deps
 molecule: deps
 	./tests/lab_suites.sh molecule
 
-# Unit tests, sanity, ansible-lint, the ansible-core range's ends, then the real-Kafka suites one after another
-# on the tests' own lab instance (KAFKASEC_TEST_LAB_INSTANCE, default 9: 127.0.9.x), so a demo lab on the
-# machine is left alone.
+# Unit tests, sanity, ansible-lint, the ansible-core range's ends and the real-Kafka suites and Molecule
+# scenarios, from one queue on two lanes at once (tests/ci.sh), each lane on a lab instance of its own
+# (KAFKASEC_TEST_LAB_INSTANCE, default 9, and the next: 127.0.9.x, 127.0.10.x), so a demo lab on the machine is
+# left alone. KAFKASEC_TEST_LANES=1 runs everything one item after another.
 test: deps
-	$(BIN)/python -m pytest tests/unit -q -n auto
-	./tests/sanity.sh
-	./tests/lint.sh
-	./tests/ansible_versions.sh
-	./tests/lab_suites.sh
+	./tests/ci.sh
 
 demo:
 	./demo/run.sh

@@ -5,7 +5,9 @@
 #
 #   tests/lab_suites.sh                 every suite
 #   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, jmx, versions,
-#                                       lifecycle, molecule)
+#                                       lifecycle, molecule; molecule:<scenario> for one scenario)
+#
+# `make test` runs them through tests/ci.sh, on two lanes (two lab instances) at once.
 #
 # The instance belongs to the tests: a lab left on it by an interrupted run is destroyed before the
 # suites start. A lock (flock) keeps two runs on one machine from sharing the instance; the second
@@ -56,6 +58,7 @@ for s in "${suites[@]}"; do
     versions) "$py" -m pytest tests/versions -q ;;  # ansible-core 2.20 on a real lab (venv of tests/ansible_versions.sh)
     lifecycle) "$py" -m pytest tests/lifecycle -q ;;  # playbooks/rotate_ca.yml, three phases on a 2-node lab
     molecule) ./tests/molecule_test.sh ;;
-    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, versions, lifecycle, molecule)" >&2; exit 2 ;;
+    molecule:*) ./tests/molecule_test.sh "${s#molecule:}" ;;  # one scenario
+    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, versions, lifecycle, molecule, molecule:<scenario>)" >&2; exit 2 ;;
   esac
 done
