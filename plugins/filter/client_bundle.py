@@ -39,6 +39,13 @@ def client_bundle_files(inputs):
         raise AnsibleFilterError("client_bundle_files: %s" % exc)
 
 
+def client_bundle_plan(client):
+    """What one client entry gets: {sasl, mechanism, scram, certificate, sasl_username, generate_password}."""
+    if not isinstance(client, Mapping):
+        raise AnsibleFilterError("client_bundle_plan: expected one entry of kafkasec_client_bundle_clients (a mapping)")
+    return _bundle.client_plan(client)
+
+
 def client_bundle_file_problems(clients, common):
     """Why the clients' files cannot be written (SASL settings, values librdkafka cannot carry, cipher suites)."""
     if not isinstance(common, Mapping):
@@ -53,4 +60,5 @@ class FilterModule(object):
             "sasl_bootstrap_servers": sasl_bootstrap_servers,
             "client_bundle_files": client_bundle_files,
             "client_bundle_file_problems": client_bundle_file_problems,
+            "client_bundle_plan": client_bundle_plan,
         }

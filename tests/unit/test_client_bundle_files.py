@@ -338,3 +338,30 @@ def test_clients_problems_cipher_suites_once():
     found = cb.clients_problems([{"name": "a"}, {"name": "b", "sasl_mechanism": "SCRAM-SHA-512"}],
                                 dict(COMMON, cipher_suites=["TLS_RSA_WITH_AES_128_CBC_SHA"]))
     assert len(found) == 1 and "kafkasec_client_bundle_ssl_cipher_suites" in found[0], found
+
+
+# What one client entry gets (client_plan): the one place of the role's SASL/certificate rules.
+@pytest.mark.parametrize("client, expected", [
+    ({"name": "orders-app"},
+     dict(sasl=False, mechanism="", scram=False, certificate=True, sasl_username="", generate_password=False)),
+    ({"name": "orders-app", "certificate": False},
+     dict(sasl=False, mechanism="", scram=False, certificate=False, sasl_username="", generate_password=False)),
+    ({"name": "alice", "sasl_mechanism": "SCRAM-SHA-512"},
+     dict(sasl=True, mechanism="SCRAM-SHA-512", scram=True, certificate=False, sasl_username="alice",
+          generate_password=True)),
+    ({"name": "bob", "sasl_mechanism": "SCRAM-SHA-256", "sasl_username": "bob-svc", "sasl_password": "x"},
+     dict(sasl=True, mechanism="SCRAM-SHA-256", scram=True, certificate=False, sasl_username="bob-svc",
+          generate_password=False)),
+    ({"name": "carol", "sasl_mechanism": "PLAIN", "sasl_password": "p", "certificate": True},
+     dict(sasl=True, mechanism="PLAIN", scram=False, certificate=True, sasl_username="carol", generate_password=False)),
+    ({"name": "dave", "sasl_mechanism": "PLAIN"},
+     dict(sasl=True, mechanism="PLAIN", scram=False, certificate=False, sasl_username="dave", generate_password=True)),
+])
+def test_client_plan_table(client, expected):
+    assert cb.client_plan(client) == expected
+
+
+def test_a_plain_user_without_its_password_is_refused_not_generated():
+    problems = cb.clients_problems([{"name": "dave", "sasl_mechanism": "PLAIN"}], {"host": "h"})
+    assert len(problems) == 1 and "dave" in problems[0] and "sasl_password" in problems[0] \
+        and "a PLAIN user needs its password" in problems[0], problems

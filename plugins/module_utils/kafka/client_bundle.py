@@ -42,6 +42,7 @@ __all__ = [
     "bundle_files",
     "clients_problems",
     "cipher_suite_problems",
+    "client_plan",
     "jaas_quote",
     "librdkafka_problems",
     "librdkafka_text",
@@ -402,6 +403,31 @@ _LATER = "generated-later"
 CLIENT_KEYS = ("name", "dns_names", "sasl_mechanism", "sasl_username", "sasl_password", "certificate")
 
 
+def client_plan(client: Mapping[str, Any]) -> Dict[str, Any]:
+    """What one entry of ``kafkasec_client_bundle_clients`` gets, the one place of these rules (the role and
+    :func:`clients_problems` both read it):
+
+    * ``sasl``: the entry is a SASL_SSL user when it names ``sasl_mechanism``; its ``mechanism``;
+    * ``scram``: its user is created on the brokers through the admin API (SCRAM-SHA-256/512; PLAIN users
+      are the brokers' own ``kafkasec_broker_sasl_plain_users``);
+    * ``certificate``: the entry's ``certificate`` when set, else a TLS client has one and a SASL user none;
+    * ``sasl_username``: the entry's, else its name;
+    * ``generate_password``: a SASL user without ``sasl_password`` gets one generated once and kept.
+    """
+    name = str(client.get("name", ""))
+    mechanism = client.get("sasl_mechanism")
+    sasl = mechanism is not None
+    certificate = client.get("certificate")
+    return dict(
+        sasl=sasl,
+        mechanism=str(mechanism) if sasl else "",
+        scram=sasl and str(mechanism) in SCRAM_MECHANISMS,
+        certificate=(not sasl) if certificate is None else certificate,
+        sasl_username=str(client.get("sasl_username", name)) if sasl else "",
+        generate_password=sasl and client.get("sasl_password") is None,
+    )
+
+
 def clients_problems(clients: Any, common: Mapping[str, Any]) -> List[str]:
     """Every reason a client of ``kafkasec_client_bundle_clients`` cannot get its files, before anything changes.
 
@@ -426,26 +452,23 @@ def clients_problems(clients: Any, common: Mapping[str, Any]) -> List[str]:
             problems.append("%s: unknown keys %s; an item has %s" % (
                 _client_where(host, name, ""), ", ".join(unknown), ", ".join(CLIENT_KEYS)))
             continue
+        plan = client_plan(client)
         sasl = None
-        if client.get("sasl_mechanism") is not None:
-            mechanism = str(client["sasl_mechanism"])
-            password = client.get("sasl_password")
-            if password is None:
-                if mechanism == "PLAIN":
-                    problems.append("%s: a PLAIN user needs its password (the one of kafkasec_broker_sasl_plain_users)" % (
-                        _client_where(host, name, "sasl_password")))
-                    continue
-                password = _LATER
-            sasl = dict(mechanism=mechanism, username=client.get("sasl_username", name), password=password)
+        if plan["sasl"]:
+            if plan["generate_password"] and plan["mechanism"] == "PLAIN":
+                problems.append("%s: a PLAIN user needs its password (the one of kafkasec_broker_sasl_plain_users)" % (
+                    _client_where(host, name, "sasl_password")))
+                continue
+            sasl = dict(mechanism=plan["mechanism"], username=client.get("sasl_username", name),
+                        password=_LATER if plan["generate_password"] else client.get("sasl_password"))
         elif [k for k in ("sasl_username", "sasl_password") if k in client]:
             problems.append("%s: sasl_username and sasl_password need sasl_mechanism" % _client_where(host, name, ""))
             continue
-        certificate = client.get("certificate")
-        if certificate is not None and not isinstance(certificate, bool):
+        if not isinstance(plan["certificate"], bool):
             problems.append("%s: certificate must be true or false, not %r" % (_client_where(host, name, "certificate"),
-                                                                               certificate))
+                                                                               plan["certificate"]))
             continue
-        inputs = dict(base, name=name, sasl=sasl, certificate=(sasl is None) if certificate is None else certificate,
+        inputs = dict(base, name=name, sasl=sasl, certificate=plan["certificate"],
                       bootstrap_servers=common.get("sasl_bootstrap_servers") if sasl else common.get("bootstrap_servers"))
         for problem in bundle_files(inputs)["problems"]:
             if problem not in problems:
