@@ -268,7 +268,7 @@ def test_unknown_settings_are_refused():
     ("combined-stage1__add_tls", "add_tls", ["server.properties: listeners"], True),        # rerun of phase 1
     ("combined-stage2__add_tls", "drop_plaintext", [], True),
     ("combined-plain__add_tls", "drop_plaintext", [], False),
-    ("dynamic-plain__add_tls", "add_tls", [], False),                 # dynamic quorum: not yet
+    ("dynamic-plain__add_tls", "add_tls", [], True),                  # dynamic quorum (tests/unit/test_quorum.py)
 ])
 def test_migration_phase_readiness(name, phase, pending, ready):
     case = GOLDEN[name]

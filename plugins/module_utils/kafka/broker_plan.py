@@ -277,8 +277,12 @@ def plan_node(props: Mapping[str, str], settings: BrokerSettings) -> BrokerPlan:
         controller_names = [ctrl, old_ctrl]
     else:
         controller_names = [ctrl]
+    # Static or dynamic, the quorum's endpoints move with phase 2 (the nodes connect out on the new
+    # listener from then on). A dynamic quorum's voters record their endpoints in the metadata log:
+    # on Kafka 4.3 each voter updates its own record (UpdateRaftVoter) when it starts with the new
+    # listener, which the roll's quorum gate waits for (docs/migration.md).
     voters = cur.voters if phase == "add_tls" else move_ports(cur.voters, s.controller_port)
-    bootstrap = move_ports(cur.bootstrap, s.controller_port)
+    bootstrap = cur.bootstrap if phase == "add_tls" else move_ports(cur.bootstrap, s.controller_port)
 
     zk_switch = (zk_mode and not migrating and phase != "drop_plaintext"
                  and cur.protocol_map.get(old_inter_broker, old_inter_broker).upper() != "SSL")
@@ -507,11 +511,13 @@ def problems_of(cur: _Current, s: BrokerSettings, plan: BrokerPlan) -> List[Prob
             "listener (CONTROLLER_SSL, 9095 by default) - moving it again would stop the whole quorum. A node that "
             "still lists the old controller listener is in the middle of a migration: finish it with "
             "playbooks/migrate_to_tls.yml" % (cur.roles, cur.controller_names, ctrl))))
-    if plan.dynamic_quorum and plan.values["quorum_bootstrap_servers"] != cur.bootstrap:
+    if (plan.dynamic_quorum and s.migration_phase == "none"
+            and plan.values["quorum_bootstrap_servers"] != cur.bootstrap):
         problems.append(("kafkasec_broker_controller_port", (
             "a dynamic quorum (controller.quorum.bootstrap.servers %s) keeps its controller port: the voters' "
             "endpoints are recorded in the metadata log, so kafkasec_broker_controller_port (%s) must stay at the "
-            "port it has" % (cur.bootstrap, s.controller_port))))
+            "port it has; playbooks/migrate_to_tls.yml moves it, one voter at a time" % (
+                cur.bootstrap, s.controller_port))))
     return problems
 
 
@@ -520,8 +526,7 @@ def migration_problems(plan: BrokerPlan, settings: BrokerSettings, pending_reaso
     wanted = PHASES.index(settings.migration_phase) if settings.migration_phase in PHASES else 0
     match = re.search(r":([0-9]+)$", plan.old_controller_endpoint)
     old_port = int(match.group(1)) if match else 0
-    ready = (not plan.dynamic_quorum
-             and (settings.controller_listener_name.upper() != plan.old_controller_name.upper() or plan.stage == 3)
+    ready = ((settings.controller_listener_name.upper() != plan.old_controller_name.upper() or plan.stage == 3)
              and (_int(settings.controller_port) != old_port or plan.stage == 3)
              and plan.stage >= wanted - 1
              and (not pending_reasons or plan.stage >= wanted))
@@ -531,8 +536,7 @@ def migration_problems(plan: BrokerPlan, settings: BrokerSettings, pending_reaso
         "phase %s of the migration cannot run here. The node's controller listener is at step %d of 3%s. Each phase "
         "needs the one before it done and rolled on every node (run the playbook without --tags, or the earlier "
         "phase's tag first); the new controller listener (kafkasec_broker_controller_listener_name %s, port "
-        "kafkasec_broker_controller_port %s) must differ in name and port from the old one (%s); a dynamic quorum "
-        "(controller.quorum.bootstrap.servers) is not supported by this playbook yet" % (
+        "kafkasec_broker_controller_port %s) must differ in name and port from the old one (%s)" % (
             settings.migration_phase, plan.stage,
             ", with a pending restart: " + "; ".join(pending_reasons) if pending_reasons else "",
             settings.controller_listener_name, settings.controller_port,

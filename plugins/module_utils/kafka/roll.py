@@ -227,4 +227,7 @@ def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
         health_listener=health if "broker" in roles else None,
         plaintext_listener=next((entry for entry in broker_listeners if entry["protocol"] == "PLAINTEXT"), None),
         metadata_dir=metadata_dir,
+        # A dynamic quorum (KIP-853): its voters' endpoints live in the metadata log (the quorum gate).
+        dynamic_quorum=("controller" in roles and not str(props.get("controller.quorum.voters", "")).strip()
+                        and bool(str(props.get("controller.quorum.bootstrap.servers", "")).strip())),
     )
