@@ -19,6 +19,16 @@ def _brokers(brokers, what):
     return list(brokers)
 
 
+def kafka_broker_settings(hosts, hostvars):
+    """The broker role's variables the brokers' clients must match, per broker host (None where unset)."""
+    if not isinstance(hosts, (list, tuple)):
+        raise AnsibleFilterError("kafka_broker_settings: expected a list of broker host names")
+    try:
+        return _bundle.broker_settings([str(h) for h in hosts], hostvars)
+    except KeyError as exc:
+        raise AnsibleFilterError("kafka_broker_settings: %s is not a host of the inventory" % exc)
+
+
 def kafka_broker_tls(brokers):
     """The brokers' TLS protocols, cipher suites and SASL mechanisms (their role's defaults where unset)."""
     return _bundle.broker_tls(_brokers(brokers, "kafka_broker_tls"))
@@ -56,6 +66,7 @@ def client_bundle_file_problems(clients, common):
 class FilterModule(object):
     def filters(self):
         return {
+            "kafka_broker_settings": kafka_broker_settings,
             "kafka_broker_tls": kafka_broker_tls,
             "sasl_bootstrap_servers": sasl_bootstrap_servers,
             "client_bundle_files": client_bundle_files,

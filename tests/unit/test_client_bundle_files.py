@@ -365,3 +365,16 @@ def test_a_plain_user_without_its_password_is_refused_not_generated():
     problems = cb.clients_problems([{"name": "dave", "sasl_mechanism": "PLAIN"}], {"host": "h"})
     assert len(problems) == 1 and "dave" in problems[0] and "sasl_password" in problems[0] \
         and "a PLAIN user needs its password" in problems[0], problems
+
+
+def test_broker_settings_reads_each_brokers_variables_none_where_unset():
+    hostvars = {"k1": {"kafkasec_broker_ssl_protocol": "TLSv1.2", "kafkasec_broker_sasl_enabled": True,
+                       "unrelated": 1},
+                "k2": {}}
+    got = cb.broker_settings(["k1", "k2"], hostvars)
+    assert [b["name"] for b in got] == ["k1", "k2"]
+    assert got[0]["kafkasec_broker_ssl_protocol"] == "TLSv1.2" and got[0]["kafkasec_broker_sasl_enabled"] is True
+    assert "unrelated" not in got[0]
+    assert set(got[1]) == {"name"} | set(cb.BROKER_VARIABLES) and all(got[1][v] is None for v in cb.BROKER_VARIABLES)
+    assert cb.broker_tls(got)["protocol"] == "TLSv1.2"
+    assert cb.broker_tls(got[1:]) == cb.broker_tls([])

@@ -38,6 +38,8 @@ __all__ = [
     "IANA_TO_OPENSSL",
     "TLS13_SUITES",
     "ClientBundleError",
+    "BROKER_VARIABLES",
+    "broker_settings",
     "broker_tls",
     "bundle_files",
     "clients_problems",
@@ -268,6 +270,25 @@ def broker_tls(brokers: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
         cipher_suites=_listed(first.get("kafkasec_broker_ssl_cipher_suites"), BROKER_TLS_DEFAULTS["cipher_suites"]),
         sasl_mechanisms=_listed(first.get("kafkasec_broker_sasl_mechanisms"), BROKER_TLS_DEFAULTS["sasl_mechanisms"]),
     )
+
+
+# The broker role's variables that the clients of the brokers (client bundles, Connect workers) must match.
+BROKER_VARIABLES = ("kafkasec_broker_ssl_enabled_protocols", "kafkasec_broker_ssl_protocol",
+                    "kafkasec_broker_ssl_cipher_suites", "kafkasec_broker_sasl_enabled", "kafkasec_broker_sasl_port",
+                    "kafkasec_broker_sasl_mechanisms", "kafkasec_broker_advertised_host",
+                    "kafkasec_broker_sasl_plain_users")
+
+
+def broker_settings(hosts: Sequence[str], hostvars: Mapping[str, Mapping[str, Any]]) -> List[Dict[str, Any]]:
+    """[{name, <variable>: value or None}] for each broker host: the BROKER_VARIABLES it sets (None: the broker
+    role's default applies), what :func:`broker_tls` and :func:`sasl_bootstrap_servers` read."""
+    out = []
+    for host in hosts:
+        own = hostvars[host]
+        item: Dict[str, Any] = {"name": host}
+        item.update((v, own[v] if v in own else None) for v in BROKER_VARIABLES)
+        out.append(item)
+    return out
 
 
 def _flag(value: Any) -> bool:
