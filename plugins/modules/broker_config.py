@@ -169,8 +169,10 @@ options:
     default: []
   live_reload:
     description:
-      - Whether renewed stores on a broker-only node whose SSL listener runs and whose file did not
-        change are reloaded live (no restart); the decision is returned in RV(restart).
+      - Whether renewed stores on a node whose SSL listener runs and whose file did not change are reloaded
+        live (no restart): a broker-only node's SSL listener, a combined node's SSL and controller listeners
+        (the controller listener on TLS); a controller-only node restarts. The decision is returned in
+        RV(restart).
     type: bool
     default: true
   marker_mode:
@@ -249,7 +251,7 @@ pending:
   returned: always
   type: dict
 restart:
-  description: With O(step=apply), the decision, C(reasons), C(controller_switch), C(live_reload).
+  description: With O(step=apply), the decision, C(reasons), C(controller_switch), C(live_reload), C(reload_listeners).
   returned: when step is apply
   type: dict
   contains:
@@ -263,6 +265,11 @@ restart:
     live_reload:
       description: Whether the renewed stores are reloaded live instead of a restart.
       type: bool
+    reload_listeners:
+      description: The listeners whose stores are reloaded live (C(SSL), and the controller listener on a combined node).
+      type: list
+      elements: str
+      sample: [SSL, CONTROLLER]
 changed_keys:
   description: Keys added, updated or removed (names only).
   returned: always
@@ -285,6 +292,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file imp
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan import (
     authorization_warnings,
     decide_restart,
+    live_controller_listener,
     migration_problems,
     host_problems,
     plan_node,
@@ -415,9 +423,10 @@ def main():
                       for item in str(props.get("listeners", "")).split(","))
     store_changes = [name + " changed" for name in ("keystore", "truststore") if params[name + "_changed"]]
     decision = decide_restart(result["changed_keys"], store_changes, pending, plan, ssl_running,
-                              params["live_reload"], params["other_reasons"])
+                              params["live_reload"], params["other_reasons"], ssl_listener=settings.ssl_listener_name,
+                              controller_listener=live_controller_listener(props))
     result["restart"] = dict(reasons=decision.reasons, controller_switch=decision.controller_switch,
-                             live_reload=decision.live_reload)
+                             live_reload=decision.live_reload, reload_listeners=decision.reload_listeners)
     if decision.reasons:
         record = dict(reasons=decision.reasons, controller_switch=decision.controller_switch)
         record_pending(module, marker, pending, record, result)

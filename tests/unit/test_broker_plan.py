@@ -180,6 +180,53 @@ def test_restart_decisions(changed, stores, pending, controller, running, live, 
     assert decision.live_reload == reload_
 
 
+@pytest.mark.parametrize("changed, stores, pending, live, other, reasons, reload_", [
+    # renewed stores on a combined node whose controller listener is on TLS: both listeners reload live
+    ([], ["keystore changed"], {}, True, [], [], ["SSL", "CONTROLLER"]),
+    ([], ["keystore changed", "truststore changed"], {}, True, [], [], ["SSL", "CONTROLLER"]),
+    # ... not with live reload off, and the reason says why
+    ([], ["keystore changed"], {}, False, [], ["keystore changed (no live reload: live reload is off)"], []),
+    # ... nor when the node restarts anyway
+    (["ssl.cipher.suites"], ["keystore changed"], {}, True, [],
+     ["server.properties: ssl.cipher.suites", "keystore changed (no live reload: the node restarts anyway)"], []),
+    ([], ["keystore changed"], {"reasons": ["server.properties: listeners"]}, True, [],
+     ["server.properties: listeners", "keystore changed (no live reload: the node restarts anyway)"], []),
+])
+def test_combined_node_reloads_its_controller_listener(changed, stores, pending, live, other, reasons, reload_):
+    """Seen on the lab (Kafka 4.3.1): a combined node's controller listener reloads renewed stores live."""
+    plan = plan_for(CONVERGED)
+    assert plan.is_controller
+    decision = bp.decide_restart(changed, stores, pending, plan, True, live, other, ssl_listener="SSL",
+                                 controller_listener="CONTROLLER")
+    assert decision.reasons == reasons
+    assert decision.live_reload == bool(reload_)
+    assert decision.reload_listeners == reload_
+
+
+def test_broker_only_node_reloads_its_ssl_listener_only():
+    plan = plan_for(BROKER_ONLY, controller_listener_name="CONTROLLER_SSL", controller_port=9095)
+    decision = bp.decide_restart([], ["keystore changed"], {}, plan, True, True, ssl_listener="SSL",
+                                 controller_listener=None)
+    assert decision.reload_listeners == ["SSL"] and decision.reasons == []
+
+
+COMBINED_TLS = {"process.roles": "broker,controller", "controller.listener.names": "CONTROLLER",
+                "listeners": "SSL://127.0.0.1:9093,CONTROLLER://127.0.0.1:9094",
+                "listener.security.protocol.map": "CONTROLLER:SSL,SSL:SSL"}
+
+
+@pytest.mark.parametrize("overrides, expected", [
+    ({}, "CONTROLLER"),                                                           # combined, controller on TLS
+    ({"process.roles": "controller"}, None),                                      # controller-only: not reachable
+    ({"process.roles": "broker"}, None),                                          # broker-only: no controller listener
+    ({"listener.security.protocol.map": "CONTROLLER:PLAINTEXT,SSL:SSL"}, None),  # controller listener not on TLS
+    ({"controller.listener.names": "CONTROLLER_SSL,CONTROLLER"}, None),          # mid-migration: two listeners
+    ({"listeners": "SSL://127.0.0.1:9093"}, None),                                # does not listen
+])
+def test_live_controller_listener(overrides, expected):
+    assert bp.live_controller_listener(dict(COMBINED_TLS, **overrides)) == expected
+
+
 @pytest.mark.parametrize("name, changed, switch", [
     ("combined-plain__defaults", ["listeners", "listener.security.protocol.map"], True),   # first move to TLS
     ("combined-plain__defaults", ["ssl.keystore.location"], False),                       # not a quorum key

@@ -191,6 +191,21 @@ def migration_stage(controller_names: Sequence[str], protocol_map: Mapping[str, 
     return 0
 
 
+def live_controller_listener(props: Mapping[str, str]) -> Optional[str]:
+    """The controller listener a live store reload reaches on this node, from its current file: the one
+    name of ``controller.listener.names`` when the node is both broker and controller (the admin client
+    reaches it through the broker's SSL listener) and that listener is on TLS (SSL in the protocol map)
+    and listens; None otherwise (a broker-only or controller-only node, a migration with two controller
+    listeners, a PLAINTEXT controller listener)."""
+    cur = _Current.of(props)
+    if not {"broker", "controller"} <= set(cur.roles) or len(cur.controller_names) != 1:
+        return None
+    name = cur.controller_names[0]
+    if cur.protocol_map.get(name, "") != "SSL" or not any(item.startswith(name + "://") for item in cur.listeners):
+        return None
+    return name
+
+
 def move_ports(endpoints: str, port: int) -> str:
     """``1@a:9094,2@b:9094`` with every port replaced: the quorum keeps its ids and names."""
     return _PORT_AT_END.sub(":%d" % port, endpoints)
@@ -550,31 +565,58 @@ class RestartDecision:
     reasons: List[str]
     controller_switch: bool
     live_reload: bool
+    # The listeners whose stores reload live, in order (empty when live_reload is false).
+    reload_listeners: List[str] = field(default_factory=list)
 
 
 def decide_restart(changed_keys: Sequence[str], store_changes: Sequence[str], pending: Mapping[str, Any],
                    plan: BrokerPlan, ssl_listener_running: bool, live_reload_enabled: bool,
-                   other_reasons: Sequence[str] = ()) -> RestartDecision:
+                   other_reasons: Sequence[str] = (), ssl_listener: str = "SSL",
+                   controller_listener: Optional[str] = None) -> RestartDecision:
     """Whether the node restarts, why, and whether the whole quorum must move with it.
 
-    Kafka reads the stores at start-up, except that a broker-only node whose SSL listener already
-    runs and whose file did not change reloads renewed stores live (KIP-226). A controller's
-    listener has no such reload (KAFKA-20583): a node with the controller role restarts for them.
+    Kafka reads the stores at start-up, except that a node whose SSL listener already runs and whose
+    file did not change reloads renewed stores live (KIP-226): a broker-only node its SSL listener; a
+    combined node (broker and controller) its SSL listener and its controller listener, when that one
+    is on TLS (``controller_listener``, the caller's reading of server.properties: the listener name
+    when the node has both roles and the controller listener maps to SSL, else None). Seen on the lab
+    (Kafka 4.3.1): a per-broker ``listener.name.<controller>.ssl.keystore.location`` sent through the
+    node's own SSL listener makes its controller listener serve the new certificate, same JVM, quorum
+    healthy. A controller-only node has no broker listener the admin client can reach (confluent-kafka
+    cannot bootstrap to a controller) and the lab has none to try it on: it restarts for its stores.
     """
     pending_reasons = list(pending.get("reasons", [])) if pending else []
+    controller_ok = not plan.is_controller or bool(controller_listener)
     live_reload = bool(live_reload_enabled and store_changes and not changed_keys and not pending_reasons
-                       and not other_reasons and not plan.is_controller and ssl_listener_running)
+                       and not other_reasons and controller_ok and ssl_listener_running)
     reasons = list(pending_reasons)
     if changed_keys:
         reasons.append("server.properties: " + ", ".join(changed_keys))
     reasons += list(other_reasons)
     if not live_reload:
-        suffix = " (the controller listener reads it at start-up)" if plan.is_controller else ""
+        suffix = ""
+        if plan.is_controller:
+            suffix = (" (the controller listener reads it at start-up)" if not controller_listener
+                      else " (no live reload: %s)" % _why_no_reload(changed_keys, pending_reasons, other_reasons,
+                                                                   ssl_listener_running, live_reload_enabled))
         reasons += [change + suffix for change in store_changes]
     unique = list(dict.fromkeys(reasons))
     switch = bool((pending or {}).get("controller_switch")) or (
         plan.switch_expected and bool(set(changed_keys) & set(QUORUM_KEYS)))
-    return RestartDecision(reasons=unique, controller_switch=bool(unique) and switch, live_reload=live_reload)
+    listeners = ([ssl_listener] + ([controller_listener] if plan.is_controller and controller_listener else [])
+                 if live_reload else [])
+    return RestartDecision(reasons=unique, controller_switch=bool(unique) and switch, live_reload=live_reload,
+                           reload_listeners=listeners)
+
+
+def _why_no_reload(changed_keys, pending_reasons, other_reasons, ssl_listener_running, live_reload_enabled) -> str:
+    if not live_reload_enabled:
+        return "live reload is off"
+    if changed_keys or pending_reasons or other_reasons:
+        return "the node restarts anyway"
+    if not ssl_listener_running:
+        return "its SSL listener does not run yet"
+    return "not possible"
 
 
 def settings_from(params: Mapping[str, Any]) -> BrokerSettings:

@@ -420,8 +420,9 @@ def reload_listener_stores(request: ClusterRequest, node_id: int, listener: str,
     path as a per-broker dynamic config makes the broker reload it (KIP-226; the same path works as
     long as the file is newer, which an atomic rename makes it); the store passwords stay the static
     ones of server.properties. Kafka checks that a new keystore keeps the certificate's subject and
-    SANs, so a renewal passes and a certificate for another name is refused. Broker listeners only:
-    a KRaft controller listener reads its stores at start-up (KAFKA-20583).
+    SANs, so a renewal passes and a certificate for another name is refused. `listener` may be a
+    combined node's controller listener (Kafka 4.3.1 reloads it too); a controller-only node is not
+    reachable through a broker listener (KAFKA-20583).
     """
     prefix = "listener.name.%s." % listener.lower()
     entries = []
