@@ -184,7 +184,7 @@ def tree_digest(status: dict, parts=('etc', 'pki')) -> Dict[str, tuple]:
 
 # The KRaft release tested besides the one lab/pom.xml pins (README: tested versions): the lab suite `versions`
 # runs on it (labctl's KAFKASEC_LAB_KAFKA_VERSION fetches it into lab/lib-<version>).
-OTHER_KAFKA = '4.4.0'
+OTHER_KAFKA = '4.3.1'
 
 
 def lab_session(brokers: int) -> Iterator[dict]:

@@ -2,7 +2,7 @@
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The other ends of the tested ranges against a real lab (suite `versions` of tests/lab_suites.sh): the newest
-ansible-core of the supported range (2.20) on a lab of the other tested Kafka release (OTHER_KAFKA, 4.4), while every
+ansible-core of the supported range (2.20) on a lab of the other tested Kafka release (OTHER_KAFKA, 4.3), while every
 other lab suite and Molecule scenario runs ansible-core 2.18 on the Kafka release lab/pom.xml pins."""
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ansible-core 2.20, the newest of the range meta/runtime.yml declares, rolls TLS out on real Kafka of the other
-tested KRaft release (labkit.OTHER_KAFKA, the newest): site.yml on a PLAINTEXT one-node lab, a rerun that changes
+tested KRaft release (labkit.OTHER_KAFKA, 4.3.1; lab/pom.xml pins 4.4.0): site.yml on a PLAINTEXT one-node lab, a rerun that changes
 nothing,
 verify.yml (handshakes, a round trip as the verify principal), then jmx.yml (the JMX guard, a client bundle) and
 its rerun that changes nothing, and the expiry report, with no deprecation warning. The rest of the lab suites run

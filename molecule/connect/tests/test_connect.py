@@ -4,7 +4,7 @@
 """The Connect worker and the client bundle after converge and side_effect, checked from outside.
 
 The worker (a real ConnectDistributed JVM started by connect-ctl with the role's KAFKA_OPTS) is in its group
-over SSL with its certificate, a FileStream source connector's records come back over SSL, its REST API is
+over SSL with its certificate, a source connector's records come back over SSL, its REST API is
 HTTPS only and wants a client certificate, the JVM-wide stores are set in the JVM with the passwords off the
 process list; the client bundle works with curl, openssl s_client, a Java console client and confluent-kafka.
 """
@@ -54,15 +54,16 @@ def test_rest_api_https_with_client_certificate_only(worker, bundle):
     assert worker.properties['listeners'] == 'https://%s:%d' % (worker.host, worker.rest_port)
 
 
-def test_file_source_connector_records_read_over_ssl(worker, bundle):
-    """A FileStream source connector (connect-file) writes a file's lines; confluent-kafka reads them over SSL."""
+def test_source_connector_records_read_over_ssl(worker, bundle):
+    """A source connector (the scenario's own, files/LinesSourceConnector.java, built in prepare against the lab's
+    connect-api) writes a file's lines through the worker's TLS producer; confluent-kafka reads them over SSL."""
     marker = uuid.uuid4().hex[:12]
     source = worker.root / 'data' / ('input-%s.txt' % marker)
     lines = ['%s-%d' % (marker, i) for i in range(5)]
     source.write_text('\n'.join(lines) + '\n')
     subprocess.run(['chown', worker.user, str(source)], check=True)
     topic = 'molecule-connect-%s' % marker
-    config = {'connector.class': 'org.apache.kafka.connect.file.FileStreamSourceConnector', 'tasks.max': '1',
+    config = {'connector.class': 'io.kafkasec.molecule.LinesSourceConnector', 'tasks.max': '1',
               'file': str(source), 'topic': topic}
     made = bundle.curl(worker.rest_url + '/connectors', '-X', 'POST', '-H', 'Content-Type: application/json',
                        '-d', json.dumps({'name': 'file-' + marker, 'config': config}))
