@@ -313,6 +313,19 @@ def jmx_service_defaults(service, host_vars):
         raise AnsibleFilterError(str(exc))
 
 
+def jmx_service_of_groups(group_names):
+    """The service whose JMX port a host of these groups has: kafka, connect, zookeeper or '' (jmx/plan.py)."""
+    return _jmx_plan.service_of_groups([str(g) for g in group_names or []]) or ''
+
+
+def jmx_verify_wanted(setting, env_file_exists):
+    """Whether verify.yml checks this host's JMX port (kafkasec_jmx_verify, jmx/plan.py verify_wanted)."""
+    try:
+        return _jmx_plan.verify_wanted(setting, bool(env_file_exists))
+    except ValueError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
 def kafka_nodes(groups):
     """The Kafka nodes: hosts of groups kafka_broker and kafka_controller, each once, in inventory order."""
     return _principals.kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
@@ -408,6 +421,8 @@ class FilterModule(object):
             "jmx_users_with_passwords": jmx_users_with_passwords,
             "jmx_bundle_files": jmx_bundle_files,
             "jmx_service_defaults": jmx_service_defaults,
+            "jmx_service_of_groups": jmx_service_of_groups,
+            "jmx_verify_wanted": jmx_verify_wanted,
             "backup_call_needed": backup_call_needed,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,

@@ -128,3 +128,60 @@ def test_unknown_service_is_a_problem():
 @pytest.mark.parametrize("service", sorted(jmx.SERVICES))
 def test_every_service_is_planned_without_problem(service):
     assert jmx.problems(settings(service=service, env_variable=jmx.SERVICES[service].env_variable)) == []
+
+
+SERVICE_OF_GROUPS_CASES = [
+    # (the host's groups, the service verify.yml checks its JMX port as)
+    (["kafka_broker"], "kafka"),
+    (["kafka_controller"], "kafka"),
+    (["kafka_broker", "kafka_controller"], "kafka"),
+    (["kafka_connect", "kafka_client"], "connect"),
+    (["zookeeper"], "zookeeper"),
+    (["zookeeper", "kafka_broker"], "kafka"),        # jmx.yml's first play is the Kafka nodes'
+    (["kafka_connect", "zookeeper"], "connect"),
+    (["kafka_ca"], None),
+    ([], None),
+    (None, None),
+]
+
+
+@pytest.mark.parametrize("groups,expected", SERVICE_OF_GROUPS_CASES)
+def test_service_of_groups(groups, expected):
+    assert jmx.service_of_groups(groups) == expected
+
+
+VERIFY_WANTED_CASES = [
+    # (kafkasec_jmx_verify, the host has the role's environment file, check its JMX port?)
+    ("auto", True, True),
+    ("auto", False, False),
+    (" AUTO ", False, False),
+    (None, True, True),
+    (True, False, True),
+    ("true", False, True),
+    ("yes", False, True),
+    (False, True, False),
+    ("false", True, False),
+    ("no", True, False),
+    ("0", True, False),
+]
+
+
+@pytest.mark.parametrize("setting,env_exists,expected", VERIFY_WANTED_CASES)
+def test_verify_wanted(setting, env_exists, expected):
+    assert jmx.verify_wanted(setting, env_exists) is expected
+
+
+@pytest.mark.parametrize("setting", ["sometimes", "", "2"])
+def test_verify_wanted_refuses_another_value_naming_the_variable(setting):
+    with pytest.raises(ValueError, match=r"kafkasec_jmx_verify \('%s'\) must be auto, true or false" % setting):
+        jmx.verify_wanted(setting, True)
+
+
+def test_the_filters_answer_as_the_planner():
+    from ansible.errors import AnsibleFilterError
+    from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as filters
+    assert filters.jmx_service_of_groups(["kafka_connect"]) == "connect"
+    assert filters.jmx_service_of_groups(["kafka_ca"]) == ""
+    assert filters.jmx_verify_wanted("auto", False) is False
+    with pytest.raises(AnsibleFilterError, match="kafkasec_jmx_verify"):
+        filters.jmx_verify_wanted("maybe", True)

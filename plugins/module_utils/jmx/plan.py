@@ -97,6 +97,37 @@ class UnknownService(ValueError):
     pass
 
 
+# The groups whose hosts playbooks/jmx.yml secures, and the service each one's JVM runs, in jmx.yml's order (Kafka
+# nodes, Connect workers, ZooKeeper servers): a host in several groups is the first one's.
+SERVICE_GROUPS: Tuple[Tuple[str, str], ...] = (("kafka_broker", "kafka"), ("kafka_controller", "kafka"),
+                                               ("kafka_connect", "connect"), ("zookeeper", "zookeeper"))
+_YES = ("true", "yes", "on", "1")
+_NO = ("false", "no", "off", "0")
+
+
+def service_of_groups(group_names: Sequence[str]) -> Optional[str]:
+    """The service whose JMX port a host of these groups has (playbooks/verify.yml checks each one with the same
+    tasks, with that service's defaults); None for a host of none of them."""
+    names = set(group_names or ())
+    for group, service in SERVICE_GROUPS:
+        if group in names:
+            return service
+    return None
+
+
+def verify_wanted(setting: object, env_file_exists: bool) -> bool:
+    """Whether verify.yml checks a host's JMX port: kafkasec_jmx_verify true or false, or auto - the host has the
+    role's environment file (JMX set up by kafkasec.tls.jmx). Raises ValueError for anything else."""
+    value = str(setting).strip().lower() if setting is not None else "auto"
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    if value == "auto":
+        return bool(env_file_exists)
+    raise ValueError("kafkasec_jmx_verify (%r) must be auto, true or false" % (setting,))
+
+
 def service_start(service: str) -> ServiceStart:
     try:
         return SERVICES[service]
