@@ -24,6 +24,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.endpoints impor
     parse_bootstrap_servers,
 )
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings as _store_settings
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.zookeeper_plan import roll_plan as _zookeeper_roll_plan
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.jvm_args import (
     JvmArgsError,
     argfile_quote,
@@ -209,6 +210,12 @@ def kafka_restart_plan(hosts, queries, zookeeper_controller_id=None, force=False
                         force=bool(force))
     plan["message"] = restart_plan_message(plan, bool(check_mode))
     return plan
+
+
+def zookeeper_roll_plan(hosts, statuses, step=3, quorum_tls=True):
+    """The ZooKeeper servers' roll: the leader last, the quorum TLS step's floor and targets, the problems
+    (module_utils/kafka/zookeeper_plan.py roll_plan), from each server's status step."""
+    return _zookeeper_roll_plan(list(hosts or []), dict(statuses or {}), step=int(step), quorum_tls=bool(quorum_tls))
 
 
 def kafka_roll_order(hosts, controllers=(), leader=None):
@@ -403,6 +410,7 @@ class FilterModule(object):
             "kafka_quorum_leader": kafka_quorum_leader,
             "kafka_roll_order": kafka_roll_order,
             "kafka_restart_plan": kafka_restart_plan,
+            "zookeeper_roll_plan": zookeeper_roll_plan,
             "sasl_login_module": sasl_login_module,
             "jaas_users": jaas_users,
             "jaas_sasl": jaas_sasl,

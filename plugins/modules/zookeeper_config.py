@@ -23,6 +23,11 @@ description:
     value removes the key) into the file in place, keeping comments and every other key, records a
     pending restart next to the file when keys or the stores changed, and returns the changed key
     names and the restart reasons. Values of secret keys never appear in the results or the diff.
+  - With O(step=status) it only reads - C(zoo.cfg) (an ensemble? which quorum TLS phase?) and the server's
+    answer to the four-letter word C(srvr) (leader, follower, standalone, or not serving), over the secure
+    client port with TLS and this host's certificate when C(zoo.cfg) has one, else over the plain
+    C(clientPort). ZooKeeper always answers C(srvr), whatever C(4lw.commands.whitelist) says. The roll
+    uses it to put the leader last and as its health gate after a restart.
   - The logic lives in C(plugins/module_utils/kafka/zookeeper_plan.py) (pure Python, unit-tested).
 author:
   - kafkasec.tls developers (@kafkasec)
@@ -33,15 +38,17 @@ options:
     required: true
   step:
     description:
-      - V(plan) reads and checks only; V(apply) merges O(content) and records the pending restart.
+      - V(plan) reads and checks only; V(apply) merges O(content) and records the pending restart;
+        V(status) reads C(zoo.cfg) and asks the server C(srvr).
     type: str
-    choices: [plan, apply]
+    choices: [plan, apply, status]
     default: plan
   settings:
     description:
       - The server's wishes, named as the role variables without their C(kafkasec_zookeeper_) prefix
         (C(secure_client_port), C(listen_address), C(keep_plaintext), C(transition), C(ssl_client_auth),
-        C(ssl_enabled_protocols), C(ssl_protocol), C(enforce_sasl), C(extra_properties), C(jaas_path)),
+        C(ssl_enabled_protocols), C(ssl_protocol), C(enforce_sasl), C(extra_properties), C(jaas_path),
+        C(quorum_tls), C(quorum_step), C(quorum_floor)),
         plus C(hostname) (the inventory name, used in messages) and C(listen_address_set) (false when
         the inventory leaves C(listen_address) unset).
       - Values of C(extra_properties) under secret keys (a password) are masked in the output.
@@ -78,6 +85,22 @@ options:
     description: Mode of the pending-restart record (C(<path>.kafkasec-restart-pending)).
     type: raw
     default: '0640'
+  host:
+    description: With O(step=status), the name C(srvr) connects to (in the server certificate's SANs).
+    type: str
+  ca_path:
+    description: With O(step=status) over TLS, the CA certificates that verify the server.
+    type: path
+  cert_path:
+    description: With O(step=status) over TLS, this host's certificate (C(ssl.clientAuth=need) asks for one).
+    type: path
+  key_path:
+    description: With O(step=status) over TLS, this host's private key.
+    type: path
+  timeout:
+    description: With O(step=status), seconds for the connection and the answer.
+    type: float
+    default: 5
 extends_documentation_fragment:
   - ansible.builtin.files
 notes:
@@ -132,6 +155,18 @@ plan:
     enforce_sasl:
       description: Whether SASL is enforced (enforce_sasl and not a transition).
       type: bool
+status:
+  description: With O(step=status), the server's state (no secret in it).
+  returned: when step is status
+  type: dict
+  contains:
+    ensemble: {description: Whether zoo.cfg names more than one server, type: bool}
+    quorum_phase: {description: "0 plaintext quorum, 1 portUnification, 2 sslQuorum + portUnification, 3 sslQuorum", type: int}
+    mode: {description: "srvr's Mode (leader, follower, standalone), '' when it does not serve or did not answer", type: str}
+    zxid: {description: srvr's Zxid, type: str}
+    in_quorum: {description: Whether the server serves (leader or follower in an ensemble; standalone alone), type: bool}
+    endpoint: {description: "host, port and tls of the srvr call", type: dict}
+    error: {description: Why srvr got no answer ('' when it did), type: str}
 pending:
   description: The pending restart recorded on the host after this call ({} when none).
   returned: always
@@ -156,6 +191,7 @@ removed_keys: {description: Keys removed, returned: always, type: list, elements
 """
 
 import os
+import ssl
 
 from collections.abc import Mapping
 
@@ -166,6 +202,10 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module 
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.zookeeper_plan import (
+    four_letter_word,
+    four_letter_word_endpoint,
+    in_quorum,
+    parse_srvr,
     plan_problems,
     plan_zookeeper,
     problems_message,
@@ -185,7 +225,7 @@ def main():
     module = _ZookeeperConfigModule(
         argument_spec=dict(
             path=dict(type="path", required=True),
-            step=dict(type="str", choices=["plan", "apply"], default="plan"),
+            step=dict(type="str", choices=["plan", "apply", "status"], default="plan"),
             settings=dict(type="dict", required=True),
             sasl_users=dict(type="raw", no_log=True),
             commands=dict(type="dict", default={}),
@@ -194,6 +234,11 @@ def main():
             keystore_changed=dict(type="bool", default=False),
             truststore_changed=dict(type="bool", default=False),
             marker_mode=dict(type="raw", default="0640"),
+            host=dict(type="str"),
+            ca_path=dict(type="path"),
+            cert_path=dict(type="path"),
+            key_path=dict(type="path"),
+            timeout=dict(type="float", default=5),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
@@ -222,6 +267,8 @@ def main():
     pending = pending_record.read(marker)
     result["plan"] = {key: value for key, value in plan.as_dict().items() if key != "problems"}
     result["pending"] = pending
+    if params["step"] == "status":
+        module.exit_json(status=_status(module, current, plan.ensemble, plan.quorum_phase, host), **result)
     if params["step"] == "plan":
         problems = plan_problems(plan, sasl_users=params["sasl_users"], check_sasl_users=True,
                                  commands=params["commands"])
@@ -244,6 +291,32 @@ def main():
         record = pending_record.merged(pending, reasons, False)
         record_pending(module, marker, pending, record, result)
     module.exit_json(**result)
+
+
+def _status(module, current, ensemble, phase, host):
+    """zoo.cfg's quorum phase and the server's srvr answer (read-only)."""
+    params = module.params
+    endpoint = four_letter_word_endpoint(current, params["host"] or host)
+    status = dict(ensemble=ensemble, quorum_phase=phase, mode="", zxid="", in_quorum=False, endpoint=endpoint, error="")
+    if endpoint["port"] is None:
+        status["error"] = "zoo.cfg has neither secureClientPort nor clientPort"
+        return status
+    context = None
+    if endpoint["tls"]:
+        missing = [name for name in ("ca_path", "cert_path", "key_path") if not params[name]]
+        if missing:
+            module.fail_json(msg="%s: step=status over the secure client port needs %s" % (host, ", ".join(missing)))
+        context = ssl.create_default_context(cafile=params["ca_path"])
+        context.load_cert_chain(params["cert_path"], params["key_path"])
+    try:
+        answer = parse_srvr(four_letter_word(endpoint["host"], endpoint["port"], "srvr", context, params["timeout"]))
+    except (OSError, ssl.SSLError) as exc:
+        status["error"] = to_native(exc)
+        return status
+    status.update(mode=answer["mode"], zxid=answer["zxid"], in_quorum=in_quorum(answer["mode"], ensemble))
+    if not answer["serving"]:
+        status["error"] = "the server does not serve requests yet"
+    return status
 
 
 if __name__ == "__main__":

@@ -111,7 +111,9 @@ def test_the_block_only_lays_out():
     """No decision in the template: loops and escaping filters only, no YAML parsed back."""
     text = TEMPLATE.read_text()
     statements = [line.strip() for line in text.splitlines() if line.strip().startswith("{%")]
-    assert statements == ["{% for key, value in kafkasec_zookeeper_extra_properties.items() %}", "{% endfor %}"]
+    assert statements == ["{% for prefix in kafkasec_zookeeper__plan.quorum_store_prefixes %}", "{% endfor %}",
+                          "{% for key, value in kafkasec_zookeeper__plan.quorum_values.items() %}", "{% endfor %}",
+                          "{% for key, value in kafkasec_zookeeper_extra_properties.items() %}", "{% endfor %}"]
     assert " if " not in text and "from_yaml" not in text and "default(" not in text
 
 

@@ -23,8 +23,7 @@ from jmxclient import DCMD, GUARD_REFUSAL, JmxClient  # noqa: E402  pylint: disa
 
 @pytest.fixture(scope='module')
 def zk(lab) -> str:
-    (host,) = lab.group('zookeeper')
-    return host
+    return lab.group('zookeeper')[0]   # the first server of the ensemble
 
 
 @pytest.fixture(scope='module')
@@ -42,15 +41,21 @@ def _zk_pid(lab, zk) -> int:
 
 
 def test_viewer_reads_zookeepers_server_mbean_and_is_refused_diagnostic_commands(jmx, monitor):
-    (names,) = jmx.session(monitor, ('names', 'org.apache.ZooKeeperService:name0=*'))
+    (names,) = jmx.session(monitor, ('names', 'org.apache.ZooKeeperService:*'))
     assert names[0] == 'OK', names
-    server = re.search(r'org\.apache\.ZooKeeperService:name0=StandaloneServer_port-?\d+', names[1])
-    assert server, names
-    version, alive, vm_version = jmx.session(monitor, ('get', server.group(0), 'Version'),
-                                             ('get', server.group(0), 'NumAliveConnections'),
-                                             ('invoke', DCMD, 'vmVersion'))
+    # A server of an ensemble: ReplicatedServer_id<myid> (the quorum's bean) and its Leader or Follower bean.
+    quorum = re.search(r'org\.apache\.ZooKeeperService:name0=ReplicatedServer_id\d+(?=, |\])', names[1])
+    server = re.search(r'org\.apache\.ZooKeeperService:name0=ReplicatedServer_id(\d+),name1=replica\.\1,'
+                       r'name2=(Leader|Follower)', names[1])
+    assert quorum and server, names
+    version, alive, ssl_quorum, unification, vm_version = jmx.session(
+        monitor, ('get', server.group(0), 'Version'), ('get', server.group(0), 'NumAliveConnections'),
+        ('get', quorum.group(0), 'SslQuorum'), ('get', quorum.group(0), 'PortUnification'),
+        ('invoke', DCMD, 'vmVersion'))
     assert version[0] == 'OK' and version[1].startswith('3.8.'), version
-    assert alive[0] == 'OK' and int(alive[1]) >= 1, alive  # the broker's session
+    assert alive[0] == 'OK' and int(alive[1]) >= 0, alive  # the broker's session may be on another server
+    # The running quorum is TLS only (kafkasec.tls.zookeeper's third roll).
+    assert ssl_quorum == ('OK', 'true') and unification == ('OK', 'false'), (ssl_quorum, unification)
     assert vm_version[0] == 'DENIED' and GUARD_REFUSAL in vm_version[1], vm_version
 
 

@@ -25,9 +25,21 @@ The rules:
   ``enforce_sasl`` is off or during a transition;
 - ZooKeeper reads zoo.cfg, the JAAS file and the stores at start-up: any change to them is a
   restart reason, and a reason recorded by an earlier run stays until the restart has happened.
+
+An ensemble (zoo.cfg names more than one ``server.N``) gets quorum TLS with the live switch of
+ZooKeeper's admin guide, one rolled step at a time over every server (``QUORUM_PHASES``):
+1 ``portUnification=true`` (the quorum ports take TLS and plaintext, peers still talk plaintext,
+the ``ssl.quorum.*`` stores in place), 2 ``sslQuorum=true`` (peers talk TLS, still accept
+plaintext), 3 ``portUnification=false`` (TLS only). ``quorum_target`` says how far a server may go
+in a roll step: never back, never more than one step past the ensemble's least advanced server.
+``roll_plan`` orders a roll: the followers first, the leader last (one election per roll), from
+each server's ``srvr`` answer (``parse_srvr``), which also makes the health gate after a restart
+(``in_quorum``: the server serves as leader or follower again).
 """
 
 from __future__ import annotations
+
+import re
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,9 +56,18 @@ PREFIX = "kafkasec_zookeeper_"
 COMMAND_VARIABLES = ("kafkasec_zookeeper_restart_command", "kafkasec_zookeeper_status_command")
 JAAS_FLAG = "-Djava.security.auth.login.config="
 
-__all__ = ["CLIENT_AUTH", "TLS_PROTOCOLS", "ZookeeperPlan", "ZookeeperSettings", "bind_address", "command_problems",
-           "file_problems", "plan_problems", "plan_zookeeper", "problems_message", "restart_reasons",
-           "sasl_user_problems", "settings_from", "settings_problems"]
+__all__ = ["CLIENT_AUTH", "QUORUM_FINAL", "QUORUM_PHASES", "TLS_PROTOCOLS", "ZookeeperPlan", "ZookeeperSettings",
+           "bind_address", "command_problems", "ensemble_members", "file_problems", "four_letter_word_endpoint",
+           "in_quorum", "parse_srvr", "plan_problems", "plan_zookeeper", "problems_message", "quorum_phase",
+           "quorum_target", "restart_reasons", "roll_plan", "sasl_user_problems", "settings_from",
+           "settings_problems"]
+
+# The live switch of an ensemble's quorum to TLS: phase -> (sslQuorum, portUnification).
+QUORUM_PHASES = {0: (False, False), 1: (False, True), 2: (True, True), 3: (True, False)}
+QUORUM_FINAL = 3
+QUORUM_PHASE_NAMES = {0: "plaintext quorum", 1: "portUnification on (plaintext quorum, TLS accepted)",
+                      2: "sslQuorum on (TLS quorum, plaintext accepted)", 3: "TLS quorum only"}
+_SERVER_KEY = re.compile(r"\Aserver\.([0-9]+)\Z")
 
 
 def _flag(value: Any) -> bool:
@@ -86,6 +107,10 @@ class ZookeeperSettings:
     enforce_sasl: bool = True
     extra_properties: Any = field(default_factory=dict, repr=False)
     jaas_path: str = ""                            # '' = not checked
+    quorum_tls: bool = True                        # an ensemble's quorum goes to TLS (sslQuorum)
+    quorum_hostname_verification: bool = True      # ssl.quorum.hostnameVerification (both ends, 3.8)
+    quorum_step: Any = QUORUM_FINAL                # the roll step of this play (1, 2, 3)
+    quorum_floor: Any = -1                         # the ensemble's least advanced phase; -1 = unknown
 
 
 @dataclass
@@ -98,10 +123,14 @@ class ZookeeperPlan:
     keep_plaintext: bool
     enforce_sasl: bool
     problems: List[Problem]
+    ensemble: bool = False
+    quorum_phase: int = 0                          # the phase zoo.cfg is in now
+    quorum_target: int = 0                         # the phase this plan writes
 
     def as_dict(self) -> Dict[str, Any]:
         return dict(values=self.values, bind_address=self.bind_address, plain_port=self.plain_port,
-                    keep_plaintext=self.keep_plaintext, enforce_sasl=self.enforce_sasl,
+                    keep_plaintext=self.keep_plaintext, enforce_sasl=self.enforce_sasl, ensemble=self.ensemble,
+                    quorum_phase=self.quorum_phase, quorum_target=self.quorum_target,
                     problems=[dict(variable=v, message=m) for v, m in self.problems])
 
 
@@ -135,10 +164,144 @@ def plan_zookeeper(current: Mapping[str, str], settings: ZookeeperSettings, path
         enforce_auth_enabled="true" if enforce else "false",
         enforce_auth_schemes="sasl" if enforce else "",
     )
+    ensemble = len(ensemble_members(current)) > 1
+    phase = quorum_phase(current)
+    target = phase
+    if ensemble and s.quorum_tls:
+        step, floor = _int(s.quorum_step, QUORUM_FINAL), _int(s.quorum_floor, -1)
+        target = quorum_target(phase, step, phase if floor < 0 else floor)
+        ssl_quorum, unification = QUORUM_PHASES[target]
+        values.update(quorum=True, ssl_quorum="true" if ssl_quorum else "false",
+                      port_unification="true" if unification else "false",
+                      quorum_hostname_verification="true" if s.quorum_hostname_verification else "false")
+        # What the template lays out: the quorum's stores under this prefix (the PKI contract's, as the
+        # client port's), then these keys in this order.
+        values.update(quorum_store_prefixes=["ssl.quorum."], quorum_values={
+            "sslQuorum": values["ssl_quorum"], "portUnification": values["port_unification"],
+            "ssl.quorum.protocol": values["ssl_protocol"],
+            "ssl.quorum.enabledProtocols": ",".join(values["ssl_enabled_protocols"]),
+            "ssl.quorum.hostnameVerification": values["quorum_hostname_verification"]})
+    else:
+        values.update(quorum=False, quorum_store_prefixes=[], quorum_values={})
     plan = ZookeeperPlan(values=values, bind_address=bind, plain_port=plain_port, keep_plaintext=keep,
-                         enforce_sasl=enforce, problems=[])
+                         enforce_sasl=enforce, problems=[], ensemble=ensemble, quorum_phase=phase,
+                         quorum_target=target)
     plan.problems = settings_problems(s) + file_problems(current, s, path)
     return plan
+
+
+# ------------------------------------------------------------------------------------- the quorum
+
+def _int(value: Any, default: int) -> int:
+    if isinstance(value, bool):
+        return default
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return default
+
+
+def ensemble_members(current: Mapping[str, str]) -> Dict[int, str]:
+    """zoo.cfg's ``server.N=host:quorum port:election port[...]`` lines: {N: value}."""
+    out: Dict[int, str] = {}
+    for key, value in current.items():
+        m = _SERVER_KEY.match(str(key))
+        if m:
+            out[int(m.group(1))] = str(value)
+    return out
+
+
+def quorum_phase(current: Mapping[str, str]) -> int:
+    """Where zoo.cfg's quorum is on the way to TLS (QUORUM_PHASES) from ``sslQuorum``/``portUnification``."""
+    ssl_quorum = _flag(current.get("sslQuorum", "false"))
+    unification = _flag(current.get("portUnification", "false"))
+    return {flags: phase for phase, flags in QUORUM_PHASES.items()}[(ssl_quorum, unification)]
+
+
+def quorum_target(phase: int, step: int, floor: int) -> int:
+    """The phase a server goes to in roll step ``step``: never back, at most the step, and at most one
+    phase past the ensemble's least advanced server (``floor``): a peer two phases apart cannot talk
+    to it (a TLS-only quorum port refuses a plaintext peer; a plaintext peer refuses TLS)."""
+    step = max(0, min(step, QUORUM_FINAL))
+    return max(phase, min(step, floor + 1, QUORUM_FINAL))
+
+
+# ------------------------------------------------------------------------- srvr and the roll order
+
+def four_letter_word_endpoint(current: Mapping[str, str], host: str) -> Dict[str, Any]:
+    """Where a four-letter word (``srvr``) reaches the server: its secure client port over TLS when
+    zoo.cfg has one, else the plain clientPort (a server not yet moved to TLS); ``port`` None: neither.
+    ZooKeeper always answers ``srvr`` (FourLetterCommands whitelists it whatever
+    ``4lw.commands.whitelist`` says): the gate opens nothing new."""
+    secure = _port(current.get("secureClientPort", ""))
+    if secure is not None:
+        return dict(host=host, port=secure, tls=True)
+    plain = _port(current.get("clientPort", ""))
+    return dict(host=host, port=plain, tls=False)
+
+
+def parse_srvr(text: str) -> Dict[str, Any]:
+    """The ``srvr`` answer -> {"mode": leader|follower|observer|standalone|'' (not serving),
+    "zxid": str, "serving": bool}."""
+    out: Dict[str, Any] = dict(mode="", zxid="", serving=False)
+    for line in (text or "").splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        key, value = key.strip().lower(), value.strip()
+        if key == "mode":
+            out["mode"] = value.lower()
+        elif key == "zxid":
+            out["zxid"] = value
+    out["serving"] = out["mode"] in ("leader", "follower", "observer", "standalone")
+    return out
+
+
+def in_quorum(mode: str, ensemble: bool) -> bool:
+    """The health gate after a restart: an ensemble's server leads or follows again (a standalone
+    server serves on its own)."""
+    return mode in (("leader", "follower") if ensemble else ("standalone",))
+
+
+def roll_plan(hosts: Sequence[str], statuses: Mapping[str, Mapping[str, Any]], step: int = QUORUM_FINAL,
+              quorum_tls: bool = True) -> Dict[str, Any]:
+    """The order and the quorum step of one roll over the ZooKeeper servers.
+
+    ``statuses``: host -> the status step of kafkasec.tls.zookeeper_config ({"mode", "quorum_phase",
+    "ensemble"}). The leader goes last (its restart is the roll's only election); the others keep
+    the inventory order. ``floor`` is the least advanced phase (every server's plan in this step
+    may go one past it); servers more than one phase apart are a problem (a split quorum that
+    no roll step can mend: fix those servers' sslQuorum/portUnification by hand).
+    """
+    seen: set = set()
+    unique = [h for h in hosts if not (h in seen or seen.add(h))]
+    modes = {h: str((statuses.get(h) or {}).get("mode") or "") for h in unique}
+    phases = {h: _int((statuses.get(h) or {}).get("quorum_phase"), 0) for h in unique}
+    ensemble = any(bool((statuses.get(h) or {}).get("ensemble")) for h in unique)
+    leaders = [h for h in unique if modes[h] == "leader"]
+    order = [h for h in unique if h not in leaders] + leaders
+    floor = min(phases.values()) if phases else 0
+    problems: List[Problem] = []
+    if ensemble and quorum_tls and phases and max(phases.values()) - floor > 1:
+        problems.append((PREFIX + "quorum_tls", (
+            "the ensemble's servers are more than one quorum TLS step apart (%s): they cannot all talk to each "
+            "other and no roll step can mend that; set sslQuorum/portUnification on the servers by hand so "
+            "that they are at most one step apart (steps: %s)" % (
+                ", ".join("%s: %d" % (h, phases[h]) for h in unique),
+                "; ".join("%d %s" % item for item in sorted(QUORUM_PHASE_NAMES.items()))))))
+    targets = {h: quorum_target(phases[h], step, floor) if ensemble and quorum_tls else phases[h] for h in unique}
+    if not ensemble:
+        message = "ZooKeeper: %s, a standalone server" % ", ".join(order)
+    else:
+        message = "ZooKeeper roll step %d, order %s (%s)%s" % (
+            step, " -> ".join(order),
+            "the leader %s last" % leaders[0] if len(leaders) == 1 else
+            "no server answered srvr as the leader: inventory order" if not leaders else
+            "several servers say they lead: %s last" % ", ".join(leaders),
+            "; quorum phases " + ", ".join("%s %d->%d" % (h, phases[h], targets[h]) for h in order)
+            if quorum_tls else "")
+    return dict(order=order, leader=leaders[0] if len(leaders) == 1 else None, floor=floor, ensemble=ensemble,
+                targets=targets, message=message, problems=[dict(variable=v, message=m) for v, m in problems])
 
 
 # ----------------------------------------------------------------------------------------- checks
@@ -165,6 +328,9 @@ def settings_problems(s: ZookeeperSettings) -> List[Problem]:
     elif s.ssl_protocol not in protocols:
         problems.append((PREFIX + "ssl_protocol", "%sssl_protocol (%r) must be one of %sssl_enabled_protocols (%s)" % (
             PREFIX, s.ssl_protocol, PREFIX, ", ".join(protocols))))
+    if _int(s.quorum_step, -1) not in (1, 2, 3):
+        problems.append((PREFIX + "quorum_step", "%squorum_step (%r) must be the roll step 1, 2 or 3" % (
+            PREFIX, s.quorum_step)))
     if not isinstance(s.extra_properties, Mapping):
         problems.append((PREFIX + "extra_properties",
                          "%sextra_properties must be a mapping of zoo.cfg key to value, not %s" % (
@@ -242,7 +408,7 @@ def restart_reasons(changed_keys: Sequence[str], store_changes: Sequence[str], p
 # --------------------------------------------------------------------------------------- settings
 
 _LISTS = ("ssl_enabled_protocols",)
-_FLAGS = ("keep_plaintext", "transition", "enforce_sasl")
+_FLAGS = ("keep_plaintext", "transition", "enforce_sasl", "quorum_tls", "quorum_hostname_verification")
 
 
 def settings_from(params: Mapping[str, Any]) -> ZookeeperSettings:
@@ -281,3 +447,28 @@ def plan_problems(plan: ZookeeperPlan, *, sasl_users: Any = None, check_sasl_use
         problems += sasl_user_problems(sasl_users)
     problems += command_problems(commands or {})
     return problems
+
+
+def four_letter_word(host: str, port: int, word: str = "srvr", context: Any = None, timeout: float = 5.0) -> str:
+    """Send a four-letter word and return the answer (read until the server closes). ``context``: an
+    ``ssl.SSLContext`` for the secure client port (it checks the server's certificate and name, and
+    carries the client certificate ``ssl.clientAuth=need`` asks for), None for the plain port."""
+    import socket  # pylint: disable=import-outside-toplevel
+
+    chunks: List[bytes] = []
+    with socket.create_connection((host, port), timeout=timeout) as raw:
+        sock = context.wrap_socket(raw, server_hostname=host) if context is not None else raw
+        try:
+            sock.sendall(word.encode("ascii"))
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                chunks.append(data)
+        finally:
+            if sock is not raw:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
+    return b"".join(chunks).decode("utf-8", "replace")
