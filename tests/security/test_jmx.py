@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'jmx'))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from jmxclient import JmxClient  # noqa: E402  pylint: disable=wrong-import-position
 
 pytestmark = pytest.mark.lab

@@ -2,7 +2,7 @@
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ZooKeeper's JMX (playbooks/jmx.yml in converge, its rerun in idempotence), checked from outside with a real JMX
-client over TLS with a password (roles/jmx/files/JmxCheck.java, tests/jmx/jmxclient.py): the monitoring user (the
+client over TLS with a password (roles/jmx/files/JmxCheck.java, tests/jmxclient.py): the monitoring user (the
 role's default viewer, password generated, from the JMX bundle) reads ZooKeeper's own server MBean through the JMX
 guard and is refused a DiagnosticCommand operation; a wrong password, an anonymous login and a plain registry lookup
 are refused; zkServer.sh's way (JMXDISABLE, SERVER_JVMFLAGS appended to, the JAAS option kept) is what the JVM
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'tests' / 'jmx'))
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / 'tests'))
 from jmxclient import DCMD, GUARD_REFUSAL, JmxClient  # noqa: E402  pylint: disable=wrong-import-position
 
 

@@ -6,6 +6,9 @@
 // --ca: the CA certificates (PEM) the client trusts, loaded in memory (no truststore, no password).
 // --credentials: a properties file with username= and password= (never a command-line argument).
 // --user: a user name alone (for wrong-password and verify, which need no password).
+// --keystore: a PKCS12 file with the client's key and certificate, presented when the JVM asks for one
+//   (com.sun.management.jmxremote.ssl.need.client.auth); its password is the first line of
+//   --keystore-password-file (never a command-line argument).
 // Checks (exit 0 when the check holds, 1 when it does not, 2 on a usage error):
 //   read <object name> <attribute>    log in, print the attribute
 //   invoke <object name> <operation>  log in, invoke a no-argument operation; prints "invoked" or "refused: ..."
@@ -25,6 +28,8 @@
 //                                         long, boolean arguments)
 //                                       can <object> [<operation> [<type>|<type>]]  (the JMX guard's canInvoke)
 //                                       names <object name pattern>  (the MBeans it matches, sorted)
+//                                       ops <object>  (its operations, name(type,type) each, space-separated)
+//                                     ('[Ljava.lang.String;' arguments: ','-separated, empty for none)
 import java.io.FileInputStream;
 import java.io.InputStream;
 import java.rmi.registry.LocateRegistry;
@@ -51,7 +56,7 @@ public class JmxCheck {
     static String[] credentials;
 
     public static void main(String[] argv) throws Exception {
-        String ca = null, credFile = null;
+        String ca = null, credFile = null, keystore = null, keystorePasswordFile = null;
         int i = 0;
         for (; i < argv.length && argv[i].startsWith("--"); i += 2) {
             switch (argv[i]) {
@@ -59,13 +64,15 @@ public class JmxCheck {
                 case "--url": url = argv[i + 1]; break;
                 case "--credentials": credFile = argv[i + 1]; break;
                 case "--user": credentials = new String[] {argv[i + 1], null}; break;
+                case "--keystore": keystore = argv[i + 1]; break;
+                case "--keystore-password-file": keystorePasswordFile = argv[i + 1]; break;
                 default: usage("unknown option " + argv[i]);
             }
         }
         if (i >= argv.length) usage("no check");
         String check = argv[i];
         String[] args = Arrays.copyOfRange(argv, i + 1, argv.length);
-        if (ca != null) trust(ca);
+        if (ca != null) trust(ca, keystore, keystorePasswordFile);
         if (credFile != null) {
             Properties p = new Properties();
             try (InputStream in = new FileInputStream(credFile)) { p.load(in); }
@@ -179,6 +186,7 @@ public class JmxCheck {
             case "int": return Integer.parseInt(value);
             case "long": return Long.parseLong(value);
             case "boolean": return Boolean.parseBoolean(value);
+            case "[Ljava.lang.String;": return value.isEmpty() ? new String[0] : value.split(",", -1);
             default: return value;
         }
     }
@@ -191,7 +199,7 @@ public class JmxCheck {
                 String[] sig = f.length > 3 ? items(f[3]) : new String[0];
                 String[] raw = f.length > 4 ? items(f[4]) : new String[0];
                 Object[] params = new Object[sig.length];
-                for (int k = 0; k < sig.length; k++) params[k] = argument(sig[k], raw[k]);
+                for (int k = 0; k < sig.length; k++) params[k] = argument(sig[k], k < raw.length ? raw[k] : "");
                 String r = String.valueOf(m.invoke(new ObjectName(f[1]), f[2], params, sig));
                 return r.length() > 80 ? r.substring(0, 80) : r;
             }
@@ -207,6 +215,16 @@ public class JmxCheck {
             }
             case "names":
                 return String.valueOf(new java.util.TreeSet<>(m.queryNames(new ObjectName(f[1]), null)));
+            case "ops": {
+                java.util.TreeSet<String> ops = new java.util.TreeSet<>();
+                for (javax.management.MBeanOperationInfo op : m.getMBeanInfo(new ObjectName(f[1])).getOperations()) {
+                    StringBuilder b = new StringBuilder(op.getName()).append('(');
+                    javax.management.MBeanParameterInfo[] ps = op.getSignature();
+                    for (int k = 0; k < ps.length; k++) b.append(k > 0 ? "," : "").append(ps[k].getType());
+                    ops.add(b.append(')').toString());
+                }
+                return String.join(" ", ops);
+            }
             default:
                 throw new IllegalArgumentException("unknown call " + f[0]);
         }
@@ -241,7 +259,7 @@ public class JmxCheck {
         return JMXConnectorFactory.connect(new JMXServiceURL(url), env);
     }
 
-    static void trust(String pem) throws Exception {
+    static void trust(String pem, String keystore, String passwordFile) throws Exception {
         KeyStore ks = KeyStore.getInstance("PKCS12");
         ks.load(null, null);
         int n = 0;
@@ -252,14 +270,26 @@ public class JmxCheck {
         }
         TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
         tmf.init(ks);
+        javax.net.ssl.KeyManager[] keyManagers = null;
+        if (keystore != null) {
+            String line = java.nio.file.Files.readAllLines(java.nio.file.Paths.get(passwordFile)).get(0).trim();
+            char[] password = line.toCharArray();
+            KeyStore client = KeyStore.getInstance("PKCS12");
+            try (InputStream in = new FileInputStream(keystore)) { client.load(in, password); }
+            javax.net.ssl.KeyManagerFactory kmf =
+                javax.net.ssl.KeyManagerFactory.getInstance(javax.net.ssl.KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(client, password);
+            keyManagers = kmf.getKeyManagers();
+        }
         SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
+        ctx.init(keyManagers, tmf.getTrustManagers(), null);
         SSLContext.setDefault(ctx);
     }
 
     static void usage(String why) {
         System.err.println("JmxCheck: " + why + "\nusage: java JmxCheck.java --ca <pem> --url <service URL> "
-                           + "[--credentials <file>] read|invoke|refused-invoke|anonymous|wrong-password|no-tls|"
+                           + "[--credentials <file>] [--keystore <p12> --keystore-password-file <file>] "
+                           + "read|invoke|refused-invoke|anonymous|wrong-password|no-tls|"
                            + "plain-registry|registry-tls|verify|session [arguments]");
         System.exit(2);
     }

@@ -1,9 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A real JMX client for the lab tests outside tests/jmx (Molecule connect and zookeeper, tests/security):
+"""A real JMX client for the lab tests (Molecule jmx, connect and zookeeper, tests/security):
 roles/jmx/files/JmxCheck.java compiled once, run against one JMX service URL with the CA's PEM (no truststore,
-no password on a command line: the credentials come from a bundle's <user>.properties file)."""
+no password on a command line: the credentials come from a bundle's <user>.properties file; a client
+certificate, when the JVM needs one, from a PKCS12 file and its password file)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import subprocess
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 JMX_CHECK = REPO / 'roles' / 'jmx' / 'files' / 'JmxCheck.java'
 GUARD_REFUSAL = 'kafkasec JMX guard'
 DCMD = 'com.sun.management:type=DiagnosticCommand'
@@ -27,13 +28,17 @@ class JmxClient:
         self.url = 'service:jmx:rmi:///jndi/rmi://%s:%d/jmxrmi' % (host, port)
 
     def run(self, *args: str, credentials: Optional[Path] = None, user: Optional[str] = None,
-            stdin: str = '', timeout: float = 120) -> subprocess.CompletedProcess:
+            stdin: str = '', timeout: float = 120,
+            keystore: Optional[Tuple[Path, Path]] = None) -> subprocess.CompletedProcess:
+        """JmxCheck with `args`; keystore: (PKCS12 file, password file) of a client certificate."""
         cmd = ['java', '-Xmx64m', '-XX:TieredStopAtLevel=1', '-cp', str(self.classes), 'JmxCheck', '--ca',
                str(self.ca), '--url', self.url]
         if credentials is not None:
             cmd += ['--credentials', str(credentials)]
         if user is not None:
             cmd += ['--user', user]
+        if keystore is not None:
+            cmd += ['--keystore', str(keystore[0]), '--keystore-password-file', str(keystore[1])]
         return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, input=stdin)
 
     def session(self, credentials: Path, *calls: Tuple[str, ...]) -> List[Tuple[str, str]]:

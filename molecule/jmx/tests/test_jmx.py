@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Secure remote JMX on a real Kafka node, from outside with real JMX clients (see conftest.py)."""
+"""Secure remote JMX on a real Kafka node (the jmx scenario's converge), from outside with real JMX clients (see
+conftest.py). The tests run in this order; the rule-change test puts the rules back, the password test leaves the
+viewer a new password (the bundle follows), the last test turns need.client.auth on."""
 
 from __future__ import annotations
 
@@ -10,27 +12,21 @@ import stat
 import time
 from pathlib import Path
 
-from conftest import GUARD, JMX_PLAYBOOK, LOG4J, THREADING, USERS
-from labkit import tree_digest
+from conftest import GUARD, GUARD_REFUSAL, USERS, kafkalab, labkit
 
 METRIC = 'kafka.server:type=BrokerTopicMetrics,name=MessagesInPerSec'
 MEMORY = 'java.lang:type=Memory'
 DCMD = 'com.sun.management:type=DiagnosticCommand'
+THREADING = 'java.lang:type=Threading'
+LOG4J = 'kafka:type=kafka.Log4jController'
 S2 = 'java.lang.String|java.lang.String'
-GUARD_REFUSAL = 'kafkasec JMX guard'
+ROLLED = 'restarted and passed'
 
 
 def _secrets(jmx):
     pki = Path(jmx.node['root']) / 'pki'
     out = [(pki / name).read_text().strip() for name in ('keystore.password', 'truststore.password')]
     return out + [jmx.credentials(u)['password'] for u in ('viewer', 'admin')]
-
-
-def test_first_run_restarts_the_node_through_the_roll(jmx):
-    out = jmx.first.output
-    assert 'JMX: management.properties changed' in out
-    assert re.search(r'restarted and passed process, tls, registered, isr', out), out[-3000:]
-    assert jmx.pid() != jmx.pid_before
 
 
 def test_command_line_and_environment_carry_no_secret_and_no_jmx_port(jmx):
@@ -57,14 +53,9 @@ def test_viewer_reads_a_broker_metric_with_kafkas_jmxtool(jmx):
 
 def test_jmxtool_with_a_wrong_password_is_refused(jmx, tmp_path):
     (tmp_path / 'intruder.properties').write_text('username=viewer\npassword=not-the-password-1\n')
-    bundle = jmx.bundle
-    try:
-        jmx.bundle = tmp_path
-        for name in ('jmx-client.args', 'jmxtool.sh', 'service-urls.txt'):
-            (tmp_path / name).symlink_to(bundle / name)
-        p = jmx.jmxtool('intruder', '--object-name', METRIC, '--one-time', 'true')
-    finally:
-        jmx.bundle = bundle
+    for name in ('jmx-client.args', 'jmxtool.sh', 'service-urls.txt'):
+        (tmp_path / name).symlink_to(jmx.bundle / name)
+    p = jmx.jmxtool('intruder', '--object-name', METRIC, '--one-time', 'true', bundle=tmp_path)
     assert p.returncode != 0
     assert 'Invalid username or password' in p.stdout + p.stderr
 
@@ -117,18 +108,9 @@ def test_files_are_owner_only_for_the_service_user(jmx):
     assert urls == [jmx.url]
 
 
-def test_rerun_changes_nothing_and_restarts_nothing(jmx):
-    pid = jmx.pid()
-    rerun = jmx.run_jmx()
-    assert rerun.rc == 0, rerun.describe()
-    assert all(r['changed'] == 0 for r in rerun.recap.values()), rerun.describe()
-    assert jmx.pid() == pid
-    assert jmx.check('read', METRIC, 'Count', credentials='viewer').returncode == 0
-
-
 def test_check_mode_reports_a_bundle_directory_not_there_yet(jmx, tmp_path):
     bundle = tmp_path / 'not-there-yet'
-    run = jmx.site.run(*jmx.args(kafkasec_jmx_bundle_dir=str(bundle)), '--check', playbook=JMX_PLAYBOOK)
+    run = jmx.run('-e', '{"kafkasec_jmx_bundle_dir": "%s"}' % bundle, '--check')
     assert run.rc == 0, run.describe()
     assert 'would create %s (0700) with truststore.p12' % bundle in run.output, run.describe()
     assert not bundle.exists()
@@ -147,21 +129,24 @@ def denied(answer, user):
     return text
 
 
-def test_guard_viewer_reads_and_is_refused_gc_diagnostic_commands_and_setloglevel(jmx):
-    dcmd_ops = [('vmVersion', ''), ('gcClassHistogram', '[Ljava.lang.String;'),
-                ('jvmtiAgentLoad', '[Ljava.lang.String;')]
+def test_guard_viewer_reads_and_is_refused_gc_every_diagnostic_command_and_setloglevel(jmx):
+    (ops,) = jmx.session('admin', ('ops', DCMD))
+    dcmd_ops = [re.fullmatch(r'(\w+)\((.*)\)', op).groups() for op in ok(ops).split()]
+    assert {'vmVersion', 'gcClassHistogram', 'jvmtiAgentLoad'} <= {op for op, _ in dcmd_ops}, dcmd_ops
     calls = [('get', METRIC, 'Count'), ('invoke', MEMORY, 'gc'),
              ('invoke', LOG4J, 'setLogLevel', S2, 'kafka.log.LogManager|INFO'),
              ('invoke', THREADING, 'resetPeakThreadCount')]
-    calls += [('invoke', DCMD, op, sig, '') for op, sig in dcmd_ops if not sig] + \
-        [('can', DCMD, op, sig) for op, sig in dcmd_ops]
+    calls += [('invoke', DCMD, op, sig.replace(',', '|'), '') for op, sig in dcmd_ops]  # every one, refused
+    calls += [('can', DCMD, op, sig.replace(',', '|')) for op, sig in dcmd_ops] + [('can', DCMD)]
     calls += [('can', METRIC, 'getCount'), ('can', MEMORY, 'gc'), ('can', LOG4J, 'setLogLevel', S2)]
     a = jmx.session('viewer', *calls)
+    n = len(dcmd_ops)
     assert int(ok(a[0])) >= 0
-    for answer in a[1:5]:
+    for answer in a[1:4 + n]:
         denied(answer, 'viewer')
-    assert [ok(x) for x in a[5:8]] == ['false'] * 3            # canInvoke: no DiagnosticCommand operation
-    assert [ok(x) for x in a[8:]] == ['true', 'false', 'false']  # agrees with the calls above
+    # canInvoke: no DiagnosticCommand operation, none of the MBean at all, and the rest agrees with the calls above
+    assert [ok(x) for x in a[4 + n:5 + 2 * n]] == ['false'] * (n + 1)
+    assert [ok(x) for x in a[5 + 2 * n:]] == ['true', 'false', 'false']
 
 
 def test_guard_manager_gets_exactly_the_wildcard_and_the_argument_rule(jmx):
@@ -184,11 +169,12 @@ def test_guard_manager_gets_exactly_the_wildcard_and_the_argument_rule(jmx):
 
 def test_guard_admin_may_gc_and_run_diagnostic_commands(jmx):
     a = jmx.session('admin', ('invoke', MEMORY, 'gc'), ('invoke', DCMD, 'vmVersion'),
-                    ('invoke', LOG4J, 'setLogLevel', S2, 'kafka.log.LogManager|INFO'), ('can', MEMORY, 'gc'))
+                    ('invoke', LOG4J, 'setLogLevel', S2, 'kafka.log.LogManager|INFO'), ('can', MEMORY, 'gc'),
+                    ('can', DCMD, 'jvmtiAgentLoad', '[Ljava.lang.String;'), ('can', DCMD))
     ok(a[0])
     assert 'JDK' in ok(a[1]) or 'VM' in ok(a[1])
     ok(a[2])
-    assert ok(a[3]) == 'true'
+    assert [ok(x) for x in a[3:]] == ['true', 'true', 'true']
 
 
 def test_guard_rule_changed_by_the_role_takes_effect_without_a_restart(jmx):
@@ -197,7 +183,7 @@ def test_guard_rule_changed_by_the_role_takes_effect_without_a_restart(jmx):
     run = jmx.run_jmx(kafkasec_jmx_guard=changed)
     assert run.rc == 0, run.describe()
     pending = Path(jmx.node['root']) / 'etc' / 'server.properties.kafkasec-restart-pending'
-    assert 'restarted and passed' not in run.output and not pending.exists(), run.output[-3000:]
+    assert ROLLED not in run.output and not pending.exists(), run.output[-3000:]
     assert run.recap[jmx.node['name']]['changed'] > 0 and jmx.pid() == pid
     assert not (jmx.jmx_dir / 'guard' / 'jmx.acl.java.lang.Threading.cfg').exists()  # the stale rule removed
     deadline = time.monotonic() + 30
@@ -213,13 +199,11 @@ def test_guard_rule_changed_by_the_role_takes_effect_without_a_restart(jmx):
     assert jmx.pid() == pid
     back = jmx.run_jmx()
     assert back.rc == 0, back.describe()
-    assert 'restarted and passed' not in back.output and jmx.pid() == pid
+    assert ROLLED not in back.output and jmx.pid() == pid
 
 
 def test_verify_playbook_checks_the_jmx_port(jmx):
-    from labkit import REPO
-    run = jmx.site.run('--tags', 'jmx', '-e', '{"kafkasec_jmx_users": [{"name": "viewer", "roles": ["viewer"]}]}',
-                       playbook=REPO / 'playbooks' / 'verify.yml')
+    run = jmx.run('--tags', 'jmx', playbook=labkit.REPO / 'playbooks' / 'verify.yml')
     assert run.rc == 0, run.describe()
     assert 'all 6 checks passed; registry on TLS: lists [jmxrmi]' in run.output
     assert 'wrong password: refused' in run.output and 'anonymous login: refused' in run.output
@@ -241,7 +225,7 @@ def test_a_new_password_works_at_once_without_a_restart(jmx):
 
 
 def test_bad_input_fails_naming_host_variable_value_before_any_change(jmx):
-    before = tree_digest(jmx.site.refresh())
+    before = labkit.tree_digest(jmx.site.refresh())
     run = jmx.run_jmx(kafkasec_jmx_rmi_hostname='other.lab.test',
                       kafkasec_jmx_users=[{'name': 'viewer', 'roles': ['viewer'], 'password': 'short-pw'}],
                       kafkasec_jmx_guard={'rules': [{'mbean': 'kafka.log', 'operations': {'flush': ['manager']}}]})
@@ -251,4 +235,46 @@ def test_bad_input_fails_naming_host_variable_value_before_any_change(jmx):
         jmx.node['name'] in run.output
     assert "the password of user 'viewer' is shorter than 12 characters" in run.output
     assert 'short-pw' not in run.output
-    assert tree_digest(jmx.site.refresh()) == before
+    assert labkit.tree_digest(jmx.site.refresh()) == before
+
+
+def _pkcs12(directory: Path, pki: kafkalab.ClientPKI) -> tuple:
+    """The client's PEM key and certificate as a PKCS12 file and its password file (JmxCheck's --keystore)."""
+    import secrets
+    from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, pkcs12
+    password = secrets.token_urlsafe(18)
+    key = kafkalab.serialization.load_pem_private_key(pki.key_file.read_bytes(), password=None)
+    cert = kafkalab.x509.load_pem_x509_certificate(pki.cert_file.read_bytes())
+    p12 = directory / 'client.p12'
+    p12.write_bytes(pkcs12.serialize_key_and_certificates(b'client', key, cert, None,
+                                                          BestAvailableEncryption(password.encode())))
+    (directory / 'client.p12.password').write_text(password + '\n')
+    return p12, directory / 'client.p12.password'
+
+
+def test_need_client_auth_refuses_a_client_without_a_lab_ca_certificate(jmx, ca, tmp_path):
+    """Last: kafkasec_jmx_need_client_auth on (the JVM reads it at start-up: the node restarts once, through the
+    roll). The password alone no longer gets in, nor a certificate of another CA; a lab CA certificate does."""
+    pid = jmx.pid()
+    run = jmx.run_jmx(kafkasec_jmx_need_client_auth=True)
+    assert run.rc == 0, run.describe()
+    assert ROLLED in run.output and jmx.pid() != pid, run.output[-3000:]
+    props = (jmx.jmx_dir / 'management.properties').read_text()
+    assert 'com.sun.management.jmxremote.ssl.need.client.auth=true' in props
+    pem = ca.certificate.public_bytes(kafkalab.serialization.Encoding.PEM)
+    lab_ca = _pkcs12(tmp_path, kafkalab.issue_client(tmp_path / 'lab-ca', ca.certificate, ca.privatekey, pem,
+                                                     'jmx-monitoring-client'))
+    other = tmp_path / 'other-ca'
+    other.mkdir()
+    other_ca = _pkcs12(other, kafkalab.issue_client(other, *kafkalab.make_ca(ca.certificate.subject), pem,
+                                                    'jmx-monitoring-client'))
+    accepted = jmx.check('read', METRIC, 'Count', credentials='viewer', keystore=lab_ca)
+    assert accepted.returncode == 0 and 'Count = ' in accepted.stdout, accepted.stdout + accepted.stderr
+    for keystore in (None, other_ca):
+        refused = jmx.check('read', METRIC, 'Count', credentials='viewer', keystore=keystore)
+        assert refused.returncode != 0 and 'Count = ' not in refused.stdout, refused.stdout
+        assert re.search(r'SSLHandshakeException|bad_certificate|certificate_required|SocketException|'
+                         r'Connection reset|Broken pipe', refused.stdout + refused.stderr), refused.stderr[-2000:]
+    # Kafka's JmxTool with the bundle alone (truststore and password, no certificate) is refused too.
+    p = jmx.jmxtool('viewer', '--object-name', METRIC, '--attributes', 'Count', '--one-time', 'true')
+    assert p.returncode != 0, p.stdout
