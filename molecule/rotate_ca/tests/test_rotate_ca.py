@@ -1,8 +1,18 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""playbooks/rotate_ca.yml on a real lab (rekey: a new CA key), phase by phase, with real TLS clients:
+"""Molecule rotate_ca's verify step: host certificate renewal and playbooks/rotate_ca.yml on a real lab (rekey:
+a new CA key), phase by phase, with real TLS clients and a producer and consumer running throughout:
 
+- the expiry report (playbooks/expiry.yml's JSON) before and after: every not-after of a host certificate, keystore,
+  truststore, listener and the CA has moved;
+- every host certificate renewed with its key (site.yml -e kafkasec_cert_force_renew=true): both nodes keep their
+  JVM (live reload; the combined node's controller listener too) and serve the new certificates, a rerun changes
+  nothing;
+- two loads (tests/loadgen.py over TLS, acks=all, idempotent): one with a certificate of the old CA, trusting the
+  old CA, through the renewal and phase 1; one with a certificate of the new CA, trusting both, through phases 2
+  and 3 (a client certificate of the old CA is refused after phase 3, so one client cannot run through all three);
+  each 0 failed sends, 0 lost, 0 duplicated;
 - phase 3 and phase 2 before their time are refused and change no file on any host;
 - each phase, run again, changes nothing (changed=0 on every host), and so does site.yml afterwards;
 - a client with a certificate of the old CA works until phase 3 and is refused after it; a client that
@@ -18,15 +28,18 @@ import json
 import re
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
-from labkit import SSL_PORT, make_client_cert, s_client, tree_digest
+from labkit import REPO, SSL_PORT, grant_test_client_acls, make_client_cert, s_client, tree_digest
 
-ROTATE = Path(__file__).resolve().parents[2] / 'playbooks' / 'rotate_ca.yml'
+ROTATE = REPO / 'playbooks' / 'rotate_ca.yml'
 CLIENT_BUNDLE = ROTATE.parent / 'client_bundle.yml'
+EXPIRY = ROTATE.parent / 'expiry.yml'
+LOADGEN = REPO / 'tests' / 'loadgen.py'
 CONTROLLER_PORT = 9094
 LAST: list = []  # what the last client saw (its stderr), for the assertion messages
 
@@ -76,7 +89,37 @@ def rotate(site, phase: int, *extra: str):
     return site.run('-e', 'kafkasec_ca_rotation_phase=%d' % phase, *extra, playbook=ROTATE)
 
 
-def test_rotate_ca_rekey_three_phases(site, tmp_path):
+def expiry_report(site, tmp_path, name: str) -> dict:
+    """playbooks/expiry.yml's JSON rows, keyed by (host, source, what, path or endpoint)."""
+    out = tmp_path / ('%s.json' % name)
+    run = site.run('-e', 'kafkasec_expiry_json=%s' % out, '-e', 'kafkasec_expiry_fail=false', '-e',
+                   'kafkasec_expiry_warn_days=1', playbook=EXPIRY)
+    assert run.rc == 0, run.describe()
+    rows = json.loads(out.read_text())
+    return {(r['host'], r['source'], r['what'], r.get('path') or r.get('endpoint') or ''): r for r in rows}
+
+
+def start_load(name: str, tmp_path: Path, kafka: dict, ca: Path, cert: tuple) -> Path:
+    report = tmp_path / ('%s.json' % name)
+    subprocess.run([sys.executable, str(LOADGEN), 'start', '--report', str(report), '--topic', 'kafkasec-' + name,
+                    '--create-topic', '--replication-factor', '2', '--min-insync-replicas', '1', '--rate', '200',
+                    '--max-seconds', '1500', '--bootstrap', ','.join('%s:%d' % (h['name'], SSL_PORT)
+                                                                    for h in kafka.values()),
+                    '--ca', str(ca), '--cert', str(cert[0]), '--key', str(cert[1])], check=True, timeout=120)
+    return report
+
+
+def stop_load(report: Path) -> dict:
+    p = subprocess.run([sys.executable, str(LOADGEN), 'stop', '--report', str(report), '--timeout', '300'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=400)
+    print('load %s: %s' % (report.stem, p.stdout.strip()))
+    data = json.loads(report.read_text())
+    assert data['ok'] and data['sent'] > 0, data
+    assert (data['failed'], data['lost'], data['duplicates']) == (0, 0, 0), data
+    return data
+
+
+def test_renew_then_rotate_ca_rekey_under_load(site, tmp_path):
     kafka = {h['name'].split('.')[0]: h for h in site.kafka_hosts()}
     combined, broker_only = kafka['kafka-1'], kafka['kafka-2']
     ca_dir = site.ca_file('')
@@ -85,7 +128,26 @@ def test_rotate_ca_rekey_three_phases(site, tmp_path):
     old_pem = tmp_path / 'old-ca.pem'
     old_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
     old_client = make_client_cert(site, tmp_path, name='old-client') + (old_pem,)  # issued by the old CA
+    grant_test_client_acls(site, tmp_path)  # the tests' client (the loads' principal) on the kafkasec-* topics
     assert works(site, combined, old_pem, old_client)
+    report_before = expiry_report(site, tmp_path, 'expiry-before')
+    load_old = start_load('rotate-ca-old', tmp_path, kafka, old_pem, old_client)
+
+    # Renewal: every host certificate re-issued with its key; both nodes reload live and keep their JVM.
+    pids = site.processes()
+    served_before = {n: {p: served(h, p).serial_number for p in (SSL_PORT, CONTROLLER_PORT) if n == 'kafka-1' or p == SSL_PORT}
+                     for n, h in kafka.items()}
+    run = site.run('-e', 'kafkasec_cert_force_renew=true')
+    assert run.rc == 0, run.describe()
+    print('renewal: %.1fs' % run.seconds)
+    assert site.processes() == pids, 'a node restarted for a same-key renewal'
+    assert 'reloaded live on listener(s) SSL, CONTROLLER' in run.output, run.describe()
+    for name, host in kafka.items():
+        leaf_file = load(Path(host['root']) / 'pki' / ('%s.crt' % host['name']))
+        for port, serial in served_before[name].items():
+            assert served(host, port).serial_number == leaf_file.serial_number != serial, (name, port)
+    rerun = site.run()
+    assert rerun.rc == 0 and all_changed(rerun) == 0, rerun.describe()
 
     # Out of order: phase 3 and phase 2 with no rotation begun - refused, nothing changed anywhere.
     before, pids = tree_digest(site.refresh(), parts=('etc', 'pki')), site.processes()
@@ -115,6 +177,11 @@ def test_rotate_ca_rekey_three_phases(site, tmp_path):
     print('phase 1: %.1fs' % run.seconds)
     rerun = rotate(site, 1)
     assert rerun.rc == 0 and all_changed(rerun) == 0, rerun.describe()
+    stop_load(load_old)
+    # The second load: a certificate of the new CA (the brokers trust it from phase 1 on), trusting both.
+    next_key = serialization.load_pem_private_key((ca_dir / 'next' / 'ca.key').read_bytes(), password=None)
+    load_client = make_client_cert(site, tmp_path, name='load-client', ca=(new_ca, next_key))
+    load_new = start_load('rotate-ca-new', tmp_path, kafka, both_pem, load_client)
     # A client bundle made or refreshed during the rotation trusts both CAs too (ca.crt and truststore.p12).
     bundles = tmp_path / 'bundles'
     run = site.run('-e', '{"kafkasec_client_bundle_dir": "%s", "kafkasec_client_bundle_clients": [{"name": "app"}]}'
@@ -167,7 +234,7 @@ def test_rotate_ca_rekey_three_phases(site, tmp_path):
     assert run.rc == 0, run.describe()
     print('phase 3: %.1fs' % run.seconds)
     after = site.processes()
-    assert after[broker_only['name']] == pids[broker_only['name']], 'the broker-only node restarted in phase 3'
+    assert after == pids, 'a node restarted in phase 3 (broker-only and combined nodes reload live)'
     for host in kafka.values():
         assert truststore_fingerprints(host) == {new_fp}, host['name']
     archive = ca_dir / 'archive' / old_fp.replace(':', '').lower()
@@ -187,3 +254,11 @@ def test_rotate_ca_rekey_three_phases(site, tmp_path):
     # A phase of the finished rotation other than a new phase 1 is refused.
     run = rotate(site, 2)
     assert run.rc != 0 and 'refused, nothing changed' in run.output
+    stop_load(load_new)
+
+    # The expiry report: every not-after it showed before has moved (renewal, then the new CA's certificates).
+    report_after = expiry_report(site, tmp_path, 'expiry-after')
+    unmoved = [key for key, row in report_before.items()
+               if key in report_after and report_after[key]['not_after'] == row['not_after']]
+    missing = [key for key in report_before if key not in report_after]
+    assert not unmoved and not missing, (unmoved, missing)
