@@ -296,7 +296,3 @@ def test_quorum_gate(voters, leader, lag, expected, voter_ids, words):
     for problem, fragment in zip(problems, words):
         assert fragment in problem
 
-
-def test_the_gate_message_names_host_and_gate():
-    message = q.quorum_message("kafka-1.lab.test", ["node 1 is not a voter"], 12.3)
-    assert message.startswith("kafka-1.lab.test: gate quorum failed after 12 s - node 1 is not a voter.")

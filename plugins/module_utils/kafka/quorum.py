@@ -138,11 +138,12 @@ def bootstrap_controller(props: Mapping[str, str]) -> Dict[str, Any]:
     if not endpoints:
         raise QuorumError("controller.listener.names is empty: not a controller")
     match = _LISTENER.match(endpoints[0])
-    assert match
+    if not match:
+        raise QuorumError("controller endpoint %r is not NAME://host:port" % endpoints[0])
     name, host, port = match.group(1).upper(), match.group(2), match.group(3)
-    protocol_map = dict(item.split(":", 1) for item in _split(props.get("listener.security.protocol.map")) if ":" in item)
-    protocol = {k.upper(): v.upper() for k, v in protocol_map.items()}.get(name, name if name in ("PLAINTEXT", "SSL")
-                                                                             else "")
+    protocol_map = {k.strip().upper(): v.strip().upper() for k, v in (
+        item.split(":", 1) for item in _split(props.get("listener.security.protocol.map")) if ":" in item)}
+    protocol = protocol_map.get(name, name if name in ("PLAINTEXT", "SSL") else "")
     if protocol not in ("PLAINTEXT", "SSL"):
         raise QuorumError("controller listener %s has protocol %r; the gate reads the quorum over PLAINTEXT or "
                           "SSL" % (name, protocol))
@@ -190,7 +191,3 @@ def gate_problems(status: QuorumStatus, node_id: int, expected_endpoints: Sequen
             status.max_follower_lag, max_lag))
     return problems
 
-
-def quorum_message(host: str, problems: Sequence[str], seconds: float) -> str:
-    return "%s: gate quorum failed after %.0f s - %s. The roll stops here; the nodes after it are untouched." % (
-        host, seconds, "; ".join(problems))
