@@ -170,7 +170,7 @@ options:
   live_reload:
     description:
       - Whether renewed stores on a node whose SSL listener runs and whose file did not change are reloaded
-        live (no restart): a broker-only node's SSL listener, a combined node's SSL and controller listeners
+        live (no restart) - a broker-only node's SSL listener, a combined node's SSL and controller listeners
         (the controller listener on TLS); a controller-only node restarts. The decision is returned in
         RV(restart).
     type: bool

@@ -16,7 +16,7 @@ description:
     passwords stay the static ones of server.properties.
   - Kafka refuses a new keystore whose certificate has another subject or other SANs, so a renewal passes and a
     certificate for another name fails the task, naming the broker.
-  - O(listener) may be a combined node's controller listener (seen on Kafka 4.3.1: the per-broker config sent through
+  - O(listener) may be a combined node's controller listener (seen on Kafka 4.3.1, the per-broker config sent through
     the node's SSL listener makes the controller listener serve the new stores, same JVM). A controller-only node has
     no broker listener to connect to (KAFKA-20583 adds a per-controller resource), so a node with only the
     controller role still needs a restart for its controller listener; the broker role decides that.

@@ -596,9 +596,10 @@ def decide_restart(changed_keys: Sequence[str], store_changes: Sequence[str], pe
     if not live_reload:
         suffix = ""
         if plan.is_controller:
-            suffix = (" (the controller listener reads it at start-up)" if not controller_listener
-                      else " (no live reload: %s)" % _why_no_reload(changed_keys, pending_reasons, other_reasons,
-                                                                   ssl_listener_running, live_reload_enabled))
+            why = _why_no_reload(changed_keys, pending_reasons, other_reasons, ssl_listener_running,
+                                 live_reload_enabled)
+            suffix = (" (no live reload: %s)" % why if controller_listener
+                      else " (the controller listener reads it at start-up)")
         reasons += [change + suffix for change in store_changes]
     unique = list(dict.fromkeys(reasons))
     switch = bool((pending or {}).get("controller_switch")) or (
