@@ -26,7 +26,7 @@ case "$lanes" in 1|2|3) ;; *) echo "KAFKASEC_TEST_LANES must be 1, 2 or 3 (2 cor
 # start at once: they fail fastest. `versions` (ansible-core 2.20 on a real lab) uses the venv ansible_versions
 # builds, so it waits for that item.
 all_items=(unit molecule:migrate_dynamic molecule:migrate molecule:rotate_ca sanity lint ansible_versions integration
-           molecule:failed_roll molecule:add_host molecule:zookeeper security jmx molecule:authz molecule:default
+           molecule:failed_roll molecule:add_host molecule:zookeeper security molecule:jmx molecule:authz molecule:default
            molecule:connect versions molecule:sasl lab acls jmx_guard)
 items=("$@")
 [ ${#items[@]} -gt 0 ] || items=("${all_items[@]}")

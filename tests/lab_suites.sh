@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, tests/acls, tests/jmx,
-# tests/versions, tests/lifecycle, the Molecule scenarios), one after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
+# The test suites that start real Kafka (tests/lab, tests/integration, tests/security, tests/acls,
+# tests/versions, the Molecule scenarios), one after another, on a lab instance of their own: KAFKASEC_TEST_LAB_INSTANCE (default 9, so
 # 127.0.9.x and *.lab9.test), never the demo's lab (instance 1), whatever state that one is in.
 #
 #   tests/lab_suites.sh                 every suite
-#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, jmx, versions,
-#                                       lifecycle, molecule; molecule:<scenario> for one scenario)
+#   tests/lab_suites.sh lab integration only those named (lab, integration, security, acls, jmx_guard, versions,
+#                                       molecule; molecule:<scenario> for one scenario)
 #
 # `make test` runs them through tests/ci.sh, on two lanes (two lab instances) at once.
 #
@@ -45,7 +45,7 @@ if "$py" lab/labctl status --json >/dev/null 2>&1; then
 fi
 
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard jmx versions lifecycle molecule)
+[ ${#suites[@]} -gt 0 ] || suites=(lab integration security acls jmx_guard versions molecule)
 for s in "${suites[@]}"; do
   echo "==> $s suite on lab instance $instance"
   case "$s" in
@@ -54,11 +54,9 @@ for s in "${suites[@]}"; do
     security) "$py" -m pytest tests/security -q ;;
     acls) "$py" -m pytest tests/acls -q ;;
     jmx_guard) "$py" -m pytest tests/jmx_guard -q ;;  # no lab: its own JVMs on 127.0.60.x
-    jmx) "$py" -m pytest tests/jmx -q ;;
     versions) "$py" -m pytest tests/versions -q ;;  # ansible-core 2.20 on a real lab (venv of tests/ansible_versions.sh)
-    lifecycle) "$py" -m pytest tests/lifecycle -q ;;  # playbooks/rotate_ca.yml, three phases on a 2-node lab
     molecule) ./tests/molecule_test.sh ;;
     molecule:*) ./tests/molecule_test.sh "${s#molecule:}" ;;  # one scenario
-    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, jmx, versions, lifecycle, molecule, molecule:<scenario>)" >&2; exit 2 ;;
+    *) echo "unknown suite: $s (lab, integration, security, acls, jmx_guard, versions, molecule, molecule:<scenario>)" >&2; exit 2 ;;
   esac
 done
