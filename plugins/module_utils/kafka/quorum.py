@@ -190,4 +190,3 @@ def gate_problems(status: QuorumStatus, node_id: int, expected_endpoints: Sequen
         problems.append("the followers are %d records behind the leader (at most %d)" % (
             status.max_follower_lag, max_lag))
     return problems
-
