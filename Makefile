@@ -88,9 +88,9 @@ molecule: deps
 	./tests/lab_suites.sh molecule
 
 # Unit tests, sanity, ansible-lint, the ansible-core range's ends and the real-Kafka suites and Molecule
-# scenarios, from one queue on two lanes at once (tests/ci.sh), each lane on a lab instance of its own
-# (KAFKASEC_TEST_LAB_INSTANCE, default 9, and the next: 127.0.9.x, 127.0.10.x), so a demo lab on the machine is
-# left alone. KAFKASEC_TEST_LANES=1 runs everything one item after another.
+# scenarios, from one queue on three lanes at once (tests/ci.sh), each lane on a lab instance of its own
+# (KAFKASEC_TEST_LAB_INSTANCE, default 9, and the next two: 127.0.9.x to 127.0.11.x), so a demo lab on the machine
+# is left alone. KAFKASEC_TEST_LANES=1 runs everything one item after another.
 test: deps
 	./tests/ci.sh
 
