@@ -38,15 +38,8 @@ QUORUM = {
     "static": {"controller.quorum.voters": ",".join("%d@%s:9094" % (i + 1, h) for i, h in enumerate(HOSTS))},
     "dynamic": {"controller.quorum.bootstrap.servers": ",".join("%s:9094" % h for h in HOSTS)},
 }
-KEYS = {
-    "listeners": lambda v: ",".join(v["listeners"]),
-    "advertised.listeners": lambda v: ",".join(v["advertised_listeners"]),
-    "listener.security.protocol.map": lambda v: ",".join(v["protocol_map"]),
-    "inter.broker.listener.name": lambda v: v["inter_broker_listener_name"],
-    "controller.listener.names": lambda v: ",".join(v["controller_listener_names"]),
-    "controller.quorum.voters": lambda v: v["quorum_voters"],
-    "controller.quorum.bootstrap.servers": lambda v: v["quorum_bootstrap_servers"],
-}
+# The server.properties keys the planner sets, each from its plan's field (the broker planner's tests own the table).
+from test_broker_plan import PLANNED_KEYS as KEYS  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def settings(phase, **overrides):
