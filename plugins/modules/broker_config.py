@@ -251,7 +251,7 @@ pending:
   returned: always
   type: dict
 restart:
-  description: With O(step=apply), the decision, C(reasons), C(controller_switch), C(live_reload), C(reload_listeners).
+  description: With O(step=apply), the decision, C(reasons), C(controller_switch), C(live_reload), C(reload_listeners), C(reload_ports).
   returned: when step is apply
   type: dict
   contains:
@@ -270,6 +270,10 @@ restart:
       type: list
       elements: str
       sample: [SSL, CONTROLLER]
+    reload_ports:
+      description: The port of each listener of C(reload_listeners), from the node's file.
+      type: dict
+      sample: {SSL: 9093, CONTROLLER: 9094}
 changed_keys:
   description: Keys added, updated or removed (names only).
   returned: always
@@ -292,6 +296,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file imp
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan import (
     authorization_warnings,
     decide_restart,
+    listener_ports,
     live_controller_listener,
     migration_problems,
     host_problems,
@@ -426,7 +431,9 @@ def main():
                               params["live_reload"], params["other_reasons"], ssl_listener=settings.ssl_listener_name,
                               controller_listener=live_controller_listener(props))
     result["restart"] = dict(reasons=decision.reasons, controller_switch=decision.controller_switch,
-                             live_reload=decision.live_reload, reload_listeners=decision.reload_listeners)
+                             live_reload=decision.live_reload, reload_listeners=decision.reload_listeners,
+                             reload_ports={name: port for name, port in listener_ports(props).items()
+                                           if name in decision.reload_listeners})
     if decision.reasons:
         record = dict(reasons=decision.reasons, controller_switch=decision.controller_switch)
         record_pending(module, marker, pending, record, result)

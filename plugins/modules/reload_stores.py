@@ -40,8 +40,15 @@ options:
   truststore_path:
     description: The truststore to reload. Unset - the truststore is left as it is.
     type: path
+  listener_port:
+    description:
+      - The port of O(listener) on the node (the host is O(bootstrap_servers)' first). With O(keystore_path), the
+        task waits until that listener presents the certificate of O(cert_path), the node's own, and fails if it
+        does not within O(request_timeout), because Kafka answers the request before the node has applied it.
+      - Unset - the task does not wait.
+    type: int
   request_timeout:
-    description: Seconds for the request.
+    description: Seconds for the request, and for the listener to present the reloaded certificate.
     type: float
     default: 30
 attributes:
@@ -68,6 +75,7 @@ EXAMPLES = r'''
     key_path: /etc/kafka/pki/kafka-4.example.com.key
     node_id: 4
     keystore_path: /etc/kafka/pki/keystore.p12
+    listener_port: 9093
 '''
 
 RETURN = r'''
@@ -77,13 +85,20 @@ keys:
   type: list
   elements: str
   sample: [listener.name.ssl.ssl.keystore.location]
+served_after:
+  description: Seconds from the request's answer until the listener presented the reloaded certificate.
+  returned: success, with O(listener_port) and O(keystore_path), not in check mode
+  type: float
+  sample: 0.6
 '''
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_options import KAFKA_CLIENT_OPTIONS
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
-    ClusterRequest, HealthError, confluent_kafka_problem, reload_listener_stores)
+    ClusterRequest, HealthError, confluent_kafka_problem, reload_listener_stores, wait_until_served)
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import served_certificate
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import PkiError, load_certificate_der
 
 
 def main() -> None:
@@ -91,6 +106,7 @@ def main() -> None:
         argument_spec=dict(
             node_id=dict(type='int', required=True),
             listener=dict(type='str', default='SSL'),
+            listener_port=dict(type='int'),
             keystore_path=dict(type='path'),
             truststore_path=dict(type='path'),
             request_timeout=dict(type='float', default=30),
@@ -107,12 +123,24 @@ def main() -> None:
     keys = [prefix + 'ssl.%s.location' % kind for kind in ('keystore', 'truststore') if params[kind + '_path']]
     if module.check_mode:
         module.exit_json(changed=True, keys=keys)
+    request = ClusterRequest.from_params(params)
+    result = dict(changed=True, keys=keys)
     try:
-        keys = reload_listener_stores(ClusterRequest.from_params(params), params['node_id'], params['listener'],
-                                      params['keystore_path'], params['truststore_path'])
-    except HealthError as exc:
-        module.fail_json(msg=str(exc), keys=keys)
-    module.exit_json(changed=True, keys=keys)
+        result['keys'] = reload_listener_stores(request, params['node_id'], params['listener'],
+                                                params['keystore_path'], params['truststore_path'])
+        if params['keystore_path'] and params['listener_port']:
+            host = request.bootstrap_servers[0].rpartition(':')[0].strip('[]')
+            expected = load_certificate_der(params['cert_path'])
+
+            def fetch(address: str, port: int):
+                return served_certificate(address, port, timeout=5, client_cert_path=params['cert_path'],
+                                          client_key_path=params['key_path'])
+
+            result['served_after'] = round(wait_until_served(host, params['listener_port'], expected,
+                                                             request.request_timeout, fetch), 2)
+    except (HealthError, PkiError) as exc:
+        module.fail_json(msg='broker %d, listener %s: %s' % (params['node_id'], params['listener'], exc), **result)
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

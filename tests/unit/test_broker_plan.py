@@ -227,6 +227,17 @@ def test_live_controller_listener(overrides, expected):
     assert bp.live_controller_listener(dict(COMBINED_TLS, **overrides)) == expected
 
 
+@pytest.mark.parametrize("listeners, expected", [
+    ("SSL://127.0.0.1:9093,CONTROLLER://127.0.0.1:9094", {"SSL": 9093, "CONTROLLER": 9094}),
+    ("SSL://[::1]:9093", {"SSL": 9093}),                  # IPv6 bind address
+    ("SSL://:9093", {"SSL": 9093}),                       # every interface
+    ("SSL://host", {}),                                   # no port: nothing to wait on
+    ("", {}),
+])
+def test_listener_ports(listeners, expected):
+    assert bp.listener_ports({"listeners": listeners}) == expected
+
+
 @pytest.mark.parametrize("name, changed, switch", [
     ("combined-plain__defaults", ["listeners", "listener.security.protocol.map"], True),   # first move to TLS
     ("combined-plain__defaults", ["ssl.keystore.location"], False),                       # not a quorum key

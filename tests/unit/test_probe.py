@@ -33,6 +33,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import (
     kafka_api_versions_request,
     name_matches,
     probe,
+    served_certificate,
 )
 
 EC = pki.KeySpec("ec", ec_curve="P-256")
@@ -468,3 +469,12 @@ def test_probe_module_utils_stays_free_of_ansible():
     with open(os.path.join(os.path.dirname(__file__), "..", "..", "plugins", "module_utils", "kafka", "probe.py"), encoding="utf-8") as src:
         source = src.read()
     assert "from ansible." not in source and "import ansible" not in source
+
+
+def test_served_certificate_is_the_leaf_the_server_presents(certs, server_factory):
+    server = server_factory(cert=certs.server["cert"], key=certs.server["key"])
+    assert served_certificate("127.0.0.1", server.port, timeout=5) == pki.load_certificate_der(str(certs.server["cert"]))
+    unused = socket.create_server(("127.0.0.1", 0))
+    port = unused.getsockname()[1]
+    unused.close()
+    assert served_certificate("127.0.0.1", port, timeout=2) is None

@@ -6,7 +6,10 @@ request. The live reload on a real broker is the Molecule scenario add_host (kaf
 
 from __future__ import annotations
 
+import pytest
 from ansible_runner import run_module
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import HealthError, wait_until_served
 
 
 def args(tmp_path, **extra):
@@ -30,3 +33,40 @@ def test_a_store_is_required_and_bad_bootstrap_is_named(tmp_path):
     bad['bootstrap_servers'] = ['10.0.0.4:9093']
     result = run_module('kafkasec.tls.reload_stores', bad)
     assert result.get('failed') and 'IP address' in result['msg']
+
+
+class FakeListener:
+    """A listener that presents `old` for the first `lag` handshakes, then `new`; a fake clock."""
+
+    def __init__(self, lag, old=b'old', new=b'new'):
+        self.lag, self.old, self.new, self.now, self.calls = lag, old, new, 0.0, 0
+
+    def fetch(self, host, port):
+        self.calls += 1
+        return self.old if self.calls <= self.lag else self.new
+
+    def sleep(self, seconds):
+        self.now += seconds
+
+
+@pytest.mark.parametrize("lag, timeout, waited, calls", [
+    (0, 30, 0.0, 1),      # applied before the answer reached us
+    (3, 30, 1.5, 4),      # applied a moment later (seen on a loaded lab)
+    (100, 30, None, 61),  # never applied: fails after the timeout, naming the address
+])
+def test_wait_until_served(lag, timeout, waited, calls):
+    listener = FakeListener(lag)
+    if waited is None:
+        with pytest.raises(HealthError, match=r'kafka-1:9094 did not present the reloaded certificate within 30s'):
+            wait_until_served('kafka-1', 9094, b'new', timeout, listener.fetch, clock=lambda: listener.now,
+                              sleep=listener.sleep)
+    else:
+        assert wait_until_served('kafka-1', 9094, b'new', timeout, listener.fetch, clock=lambda: listener.now,
+                                 sleep=listener.sleep) == waited
+    assert listener.calls == calls
+
+
+def test_no_handshake_is_named():
+    listener = FakeListener(10 ** 6, old=None)
+    with pytest.raises(HealthError, match='no TLS handshake completed'):
+        wait_until_served('kafka-1', 9093, b'new', 2, listener.fetch, clock=lambda: listener.now, sleep=listener.sleep)

@@ -154,5 +154,5 @@ def unchanged_merge_result(known: Mapping[str, Any]) -> Dict[str, Any]:
     return dict(changed=False, changed_keys=[], added_keys=[], updated_keys=[], removed_keys=[], pending=record,
                 restart=dict(reasons=list(record.get("reasons", [])),
                              controller_switch=bool(record.get("controller_switch")), live_reload=False,
-                             reload_listeners=[]),
+                             reload_listeners=[], reload_ports={}),
                 msg="the file already holds the block (decided on the controller from this run's plan call)")

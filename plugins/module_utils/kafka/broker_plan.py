@@ -206,6 +206,17 @@ def live_controller_listener(props: Mapping[str, str]) -> Optional[str]:
     return name
 
 
+def listener_ports(props: Mapping[str, str]) -> Dict[str, int]:
+    """Each listener's port in the file's ``listeners`` (``SSL://host:9093`` -> {"SSL": 9093})."""
+    ports: Dict[str, int] = {}
+    for item in _Current.of(props).listeners:
+        name, sep, rest = item.partition("://")
+        port = rest.rpartition(":")[2]
+        if sep and port.isdigit():
+            ports[name] = int(port)
+    return ports
+
+
 def move_ports(endpoints: str, port: int) -> str:
     """``1@a:9094,2@b:9094`` with every port replaced: the quorum keeps its ids and names."""
     return _PORT_AT_END.sub(":%d" % port, endpoints)

@@ -442,3 +442,27 @@ def reload_listener_stores(request: ClusterRequest, node_id: int, listener: str,
     except Exception as exc:  # pylint: disable=broad-except  # KafkaException or a timeout: say which broker refused
         raise reader.failure("broker %d refused to reload the %s stores" % (node_id, listener), exc) from None
     return [name for name, _value in entries]
+
+
+def wait_until_served(host: str, port: int, expected_der: bytes, timeout: float,
+                      fetch: Callable[[str, int], Optional[bytes]], interval: float = 0.5,
+                      clock: Callable[[], float] = time.monotonic,
+                      sleep: Callable[[float], None] = time.sleep) -> float:
+    """Wait until the listener at host:port presents `expected_der`; returns the seconds waited.
+
+    The admin request returns once the controller has committed the config record; each node applies
+    it when it replays the metadata log, a moment later (seen on a loaded lab: the answer came before
+    the listener served the new certificate). So a reload is done when the listener says so.
+    `fetch(host, port)` returns the DER certificate served there, or None when no handshake completes.
+    """
+    start = clock()
+    seen: Optional[bytes] = None
+    while True:
+        seen = fetch(host, port)
+        if seen == expected_der:
+            return clock() - start
+        if clock() - start >= timeout:
+            what = "no TLS handshake completed" if seen is None else "it still presents another certificate"
+            raise HealthError("%s:%d did not present the reloaded certificate within %gs: %s" % (
+                host, port, timeout, what))
+        sleep(interval)

@@ -501,6 +501,16 @@ def certificate_facts(peer_der: bytes, chain_der: Optional[List[bytes]],
     )
 
 
+def served_certificate(host: str, port: int, timeout: float = 10.0, client_cert_path: Optional[str] = None,
+                       client_key_path: Optional[str] = None) -> Optional[bytes]:
+    """The DER certificate the TLS server at host:port presents, unverified (the caller compares it with
+    what it expects); None when no handshake completes."""
+    request = ProbeRequest(host=host, port=port, ca_path="", client_cert_path=client_cert_path,
+                           client_key_path=client_key_path, timeout=timeout)
+    session = open_session(request, _context(request, verify=False, check_hostname=False, client_cert=True))
+    return session.peer_der if session.handshake else None
+
+
 # ------------------------------------------------------------------------ probe
 
 def probe(request: ProbeRequest, now: Optional[datetime.datetime] = None) -> ProbeResult:

@@ -187,6 +187,16 @@ def load_certificates(data: Union[str, bytes], source: str) -> List["x509.Certif
     return certs
 
 
+def load_certificate_der(path: str) -> bytes:
+    """The first certificate of a PEM file (a leaf before its chain), as DER."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise PkiError("%s cannot be read: %s" % (path, exc.strerror or exc)) from None
+    return load_certificates(data, path)[0].public_bytes(serialization.Encoding.DER)
+
+
 def cert_pem(cert: "x509.Certificate") -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
