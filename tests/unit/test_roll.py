@@ -113,31 +113,35 @@ def _query(node_id, controller, reasons=(), switch=False, leader=None, epoch=1):
 
 
 PLAN_CASES = [
-    # (case, queries by host, zookeeper controller id, force, order, leader, strategy, hosts)
+    # (case, queries by host, zookeeper controller id, force, order, leader, strategy, hosts, voter ids: the
+    # controllers read, whose voter records the quorum gate keeps; none in ZooKeeper mode)
     ("nothing pending", {"c1": _query(1, True, leader=2), "c2": _query(2, True), "b3": _query(3, False)},
-     None, False, ["b3", "c1", "c2"], "c2", "rolling", []),
+     None, False, ["b3", "c1", "c2"], "c2", "rolling", [], [1, 2]),
     ("one broker pending", {"c1": _query(1, True, leader=2), "c2": _query(2, True), "b3": _query(3, False, ["stores"])},
-     None, False, ["b3", "c1", "c2"], "c2", "rolling", ["b3"]),
+     None, False, ["b3", "c1", "c2"], "c2", "rolling", ["b3"], [1, 2]),
     ("forced roll: everyone, leader last", {"c1": _query(1, True, leader=1), "c2": _query(2, True), "b3": _query(3, False)},
-     None, True, ["b3", "c2", "c1"], "c1", "rolling", ["b3", "c2", "c1"]),
+     None, True, ["b3", "c2", "c1"], "c1", "rolling", ["b3", "c2", "c1"], [1, 2]),
     ("newest epoch names the leader", {"c1": _query(1, True, leader=1, epoch=3), "c2": _query(2, True, leader=2, epoch=4)},
-     None, False, ["c1", "c2"], "c2", "rolling", []),
+     None, False, ["c1", "c2"], "c2", "rolling", [], [1, 2]),
     ("controller listener moves: every node together",
      {"c1": _query(1, True, ["listeners"], switch=True, leader=1), "c2": _query(2, True), "b3": _query(3, False)},
-     None, False, ["b3", "c2", "c1"], "c1", "together", ["b3", "c2", "c1"]),
+     None, False, ["b3", "c2", "c1"], "c1", "together", ["b3", "c2", "c1"], [1, 2]),
     ("ZooKeeper mode: sorted by id, the reported controller last",
      {"z3": _query(3, False, ["x"]), "z1": _query(1, False, ["x"]), "z2": _query(2, False, ["x"])},
-     2, False, ["z1", "z3", "z2"], "z2", "rolling", ["z1", "z3", "z2"]),
+     2, False, ["z1", "z3", "z2"], "z2", "rolling", ["z1", "z3", "z2"], []),
     ("no quorum-state read: no leader", {"c1": _query(1, True, ["x"]), "c2": _query(2, True, ["x"])},
-     None, False, ["c1", "c2"], "", "rolling", ["c1", "c2"]),
+     None, False, ["c1", "c2"], "", "rolling", ["c1", "c2"], [1, 2]),
+    ("a host without node facts is no voter", {"c3": _query(3, True, leader=3), "x": dict(reasons=[])},
+     None, False, ["x", "c3"], "c3", "rolling", [], [3]),
 ]
 
 
-@pytest.mark.parametrize("case,queries,zk_id,force,order,leader,strategy,hosts", PLAN_CASES,
+@pytest.mark.parametrize("case,queries,zk_id,force,order,leader,strategy,hosts,voter_ids", PLAN_CASES,
                          ids=[c[0] for c in PLAN_CASES])
-def test_restart_plan(case, queries, zk_id, force, order, leader, strategy, hosts):
+def test_restart_plan(case, queries, zk_id, force, order, leader, strategy, hosts, voter_ids):
     plan = roll.restart_plan(list(queries), queries, zookeeper_controller_id=zk_id, force=force)
-    assert (plan["order"], plan["leader"], plan["strategy"], plan["hosts"]) == (order, leader, strategy, hosts), case
+    assert (plan["order"], plan["leader"], plan["strategy"], plan["hosts"], plan["voter_ids"]) == (
+        order, leader, strategy, hosts, voter_ids), case
     message = roll.restart_plan_message(plan)
     assert message.startswith("Restart order (nodes without a pending restart are passed over): %s;"
                               % " -> ".join(order))

@@ -94,7 +94,9 @@ def restart_plan(hosts: Sequence[str], queries: Mapping[str, Mapping[str, Any]],
     or None when it was not asked (KRaft: the controllers' quorum-state files name the leader).
 
     Returns order (every host: broker-only nodes, then controllers, the active controller last),
-    leader (its host, or ''), reasons by host, strategy and hosts:
+    leader (its host, or ''), reasons by host, voter_ids (the node ids of the controllers read,
+    sorted: a dynamic quorum's gate checks that each is still a voter; none in ZooKeeper mode),
+    strategy and hosts:
     - ``together`` when a node's pending restart moves the quorum's controller listener
       (controller_switch): a quorum cannot mix protocols there, so every node stops (brokers first)
       and all start together; hosts is then every node;
@@ -118,7 +120,11 @@ def restart_plan(hosts: Sequence[str], queries: Mapping[str, Mapping[str, Any]],
     switching = [h for h in order if (queries[h].get("pending") or {}).get("controller_switch")]
     strategy = "together" if switching else "rolling"
     due = list(order) if switching else [h for h in order if reasons[h]]
-    return dict(order=order, leader=leader, reasons=reasons, strategy=strategy, hosts=due, switching=switching)
+    voter_ids = [] if zookeeper_controller_id is not None else sorted(
+        int(nodes[h]["node_id"]) for h in order
+        if nodes[h].get("is_controller") and _int_or_none(nodes[h].get("node_id")) is not None)
+    return dict(order=order, leader=leader, reasons=reasons, strategy=strategy, hosts=due, switching=switching,
+                voter_ids=voter_ids)
 
 
 def restart_plan_message(plan: Mapping[str, Any], check_mode: bool = False) -> str:
