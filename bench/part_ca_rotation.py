@@ -49,6 +49,10 @@ def _stop_load(bench, report: str) -> Dict[str, Any]:
     with open(report, encoding="utf-8") as f:
         got = json.load(f)
     keep = ("ok", "sent", "acked", "failed", "lost", "duplicates", "longest_stall_s")
+    # An unclean load keeps what tells why: where the duplicates sit and when they were sent, the stalls and
+    # the client's own error lines.
+    if not got.get("ok"):
+        keep += ("duplicate_details", "lost_seqs", "failed_errors", "stalls_over_1s", "client_errors")
     return dict((k, got.get(k)) for k in keep)
 
 
@@ -100,6 +104,10 @@ def run(lab, bench) -> Dict[str, Any]:
         if not load["ok"]:
             markdown.append("**The load of the %s was not clean**: %d failed, %d lost, %d duplicated of %d sent."
                             % (what, load["failed"], load["lost"], load["duplicates"], load["sent"]))
+            for dup in load.get("duplicate_details") or []:
+                markdown.append("- message %d: sent at %.1f s, acked at %s s, in the log at (partition, offset) %s"
+                                % (dup["seq"], dup["sent_at_s"], dup["acked_at_s"],
+                                   ", ".join("(%d, %d)" % tuple(p) for p in dup["positions"])))
     return {
         "roll_s": roll.wall, "rotation_s": total, "phases_s": phases, "roll_load": roll_load,
         "rotation_load": rotation_load, "ratio": ratio, "stall_ratio": stall_ratio,

@@ -324,6 +324,13 @@ def build_report(record: LoadRecord, info: RunInfo) -> Dict[str, Any]:
         "consumed_total": consumed_total,
         "duplicates": duplicates,
         "duplicate_seqs": duplicate_seqs[:MAX_DUPLICATE_SEQS],
+        # Where each listed duplicate sits and when it was sent and acked: two offsets of one partition close
+        # together point at a producer retry the broker did not recognise; the times place it in the operation.
+        "duplicate_details": [
+            {"seq": seq, "positions": sorted([list(where) for where in own[seq]]),
+             "sent_at_s": round(record.send_times[seq], 3) if seq < len(record.send_times) else None,
+             "acked_at_s": round(record.ack_times[seq], 3) if seq in record.ack_times else None}
+            for seq in duplicate_seqs[:MAX_DUPLICATE_SEQS]],
         "consumer_redeliveries": consumer_redeliveries,
         "lost": len(lost_seqs),
         "lost_seqs": lost_seqs[:MAX_LOST_SEQS],

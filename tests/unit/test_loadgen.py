@@ -117,6 +117,9 @@ def test_same_seq_at_two_offsets_is_a_duplicate() -> None:
     report = report_of(record)
     assert report["duplicates"] == 3  # extra copies: 2 of seq 3 + 1 of seq 5
     assert report["duplicate_seqs"] == [3, 5]
+    assert report["duplicate_details"] == [
+        {"seq": 3, "positions": [[0, 3], [1, 500], [2, 77]], "sent_at_s": 0.3, "acked_at_s": 0.32},
+        {"seq": 5, "positions": [[0, 5], [4, 9]], "sent_at_s": 0.5, "acked_at_s": 0.52}]
     assert report["consumed_unique"] == 10
     assert report["consumed_total"] == 13
     assert report["ok"] is False
