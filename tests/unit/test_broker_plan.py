@@ -238,6 +238,21 @@ def test_listener_ports(listeners, expected):
     assert bp.listener_ports({"listeners": listeners}) == expected
 
 
+@pytest.mark.parametrize("listeners, expected", [
+    # bound to the host's address: only that address's connections (a lab or broker beside it shares the port)
+    ("PLAINTEXT://127.0.4.1:9092,SSL://127.0.4.1:9093", "( sport = :9092 and src 127.0.4.1 )"),
+    ("SSL://[2001:db8::1]:9093,PLAINTEXT://[2001:db8::1]:9092", "( sport = :9092 and src [2001:db8::1] )"),
+    # every interface, a host name (ss takes addresses only), or no PLAINTEXT listener in the file: the port alone
+    ("PLAINTEXT://kafka-1.example.com:9092", "( sport = :9092 )"),
+    ("PLAINTEXT://:9092", "( sport = :9092 )"),
+    ("PLAINTEXT://0.0.0.0:9092", "( sport = :9092 )"),
+    ("PLAINTEXT://[::]:9092", "( sport = :9092 )"),
+    ("SSL://127.0.4.1:9093", "( sport = :9092 )"),
+])
+def test_plaintext_connections_filter(listeners, expected):
+    assert bp.plaintext_connections_filter({"listeners": listeners}, 9092) == expected
+
+
 @pytest.mark.parametrize("name, changed, switch", [
     ("combined-plain__defaults", ["listeners", "listener.security.protocol.map"], True),   # first move to TLS
     ("combined-plain__defaults", ["ssl.keystore.location"], False),                       # not a quorum key

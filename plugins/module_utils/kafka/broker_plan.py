@@ -26,6 +26,7 @@ The rules are those of a KRaft (or ZooKeeper-mode) node moving to TLS:
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from dataclasses import dataclass, field
@@ -136,6 +137,8 @@ class BrokerPlan:
     old_controller_name: str
     old_controller_endpoint: str
     problems: List[Problem]
+    # ss's filter for the clients connected to the PLAINTEXT listener the file has (before drop_plaintext).
+    plaintext_connections_filter: str = ""
 
     def as_dict(self) -> Dict[str, Any]:
         return dict(values=self.values, remove=self.remove, stage=self.stage, phase=self.phase,
@@ -143,6 +146,7 @@ class BrokerPlan:
                     dynamic_quorum=self.dynamic_quorum, switch_expected=self.switch_expected,
                     old_controller_name=self.old_controller_name,
                     old_controller_endpoint=self.old_controller_endpoint,
+                    plaintext_connections_filter=self.plaintext_connections_filter,
                     problems=[dict(variable=v, message=m) for v, m in self.problems])
 
 
@@ -204,6 +208,29 @@ def live_controller_listener(props: Mapping[str, str]) -> Optional[str]:
     if cur.protocol_map.get(name, "") != "SSL" or not any(item.startswith(name + "://") for item in cur.listeners):
         return None
     return name
+
+
+_EVERY_INTERFACE = ("0.0.0.0", "::", "[::]")
+
+
+def plaintext_connections_filter(props: Mapping[str, str], port: int) -> str:
+    """The ``ss`` filter for the established connections to the node's PLAINTEXT listener: its port and,
+    when the file binds it to one address, that address - another process on the same port and another
+    address (a second broker on the host, a lab beside it) is not this listener's client. A listener bound to a
+    host name counts by port alone (ss takes addresses only)."""
+    bind = ""
+    for item in _Current.of(props).listeners:
+        if item.startswith("PLAINTEXT://"):
+            bind = _BIND_OF_LISTENER.sub(r"\1", item)
+            break
+    try:
+        ipaddress.ip_address(bind.strip("[]"))
+    except ValueError:
+        # every interface, or a host name (ss takes addresses only): the port alone
+        return "( sport = :%d )" % port
+    if bind in _EVERY_INTERFACE:
+        return "( sport = :%d )" % port
+    return "( sport = :%d and src %s )" % (port, bind)
 
 
 def listener_ports(props: Mapping[str, str]) -> Dict[str, int]:
@@ -337,7 +364,8 @@ def plan_node(props: Mapping[str, str], settings: BrokerSettings) -> BrokerPlan:
 
     plan = BrokerPlan(values=values, remove=remove, stage=stage, phase=phase, migrating=migrating,
                       is_controller=is_controller, dynamic_quorum=dynamic_quorum, switch_expected=switch_expected,
-                      old_controller_name=old_ctrl, old_controller_endpoint=old_ctrl_endpoint, problems=[])
+                      old_controller_name=old_ctrl, old_controller_endpoint=old_ctrl_endpoint, problems=[],
+                      plaintext_connections_filter=plaintext_connections_filter(props, s.plaintext_port))
     plan.problems = problems_of(cur, settings, plan)
     return plan
 
