@@ -44,11 +44,15 @@ options:
     description:
       - The port of O(listener) on the node (the host is O(bootstrap_servers)' first). With O(keystore_path), the
         task waits until that listener presents the certificate of O(cert_path), the node's own, and fails if it
-        does not within O(request_timeout), because Kafka answers the request before the node has applied it.
+        does not within O(served_timeout), because Kafka answers the request before the node has applied it.
       - Unset - the task does not wait.
     type: int
+  served_timeout:
+    description: Seconds to wait for the listener to present the reloaded certificate (with O(listener_port)).
+    type: float
+    default: 120
   request_timeout:
-    description: Seconds for the request, and for the listener to present the reloaded certificate.
+    description: Seconds for the request.
     type: float
     default: 30
 attributes:
@@ -107,6 +111,7 @@ def main() -> None:
             node_id=dict(type='int', required=True),
             listener=dict(type='str', default='SSL'),
             listener_port=dict(type='int'),
+            served_timeout=dict(type='float', default=120),
             keystore_path=dict(type='path'),
             truststore_path=dict(type='path'),
             request_timeout=dict(type='float', default=30),
@@ -137,7 +142,7 @@ def main() -> None:
                                           client_key_path=params['key_path'])
 
             result['served_after'] = round(wait_until_served(host, params['listener_port'], expected,
-                                                             request.request_timeout, fetch), 2)
+                                                             params['served_timeout'], fetch), 2)
     except (HealthError, PkiError) as exc:
         module.fail_json(msg='broker %d, listener %s: %s' % (params['node_id'], params['listener'], exc), **result)
     module.exit_json(**result)
