@@ -26,7 +26,8 @@ case "$lanes" in 1|2|3) ;; *) echo "KAFKASEC_TEST_LANES must be 1, 2 or 3 (2 cor
 # Longest first, from the CI runs' wall times (README), so the last item to end is a short one. The unit tests
 # start at once: they fail fastest. `versions` (ansible-core 2.20 on a real lab) uses the venv ansible_versions
 # builds, so it waits for that item. Molecule `default` is not an item of its own: `add_host` runs every step of it
-# (create, converge, idempotence, the same verify directory molecule/shared/tests) and then grows the lab by a node.
+# (create, converge, idempotence, the same verify directory molecule/shared/tests) and then grows the lab by a node;
+# nor is `renew`: rotate_ca runs its prepare, converge and verify test first, then the CA rotation on the same lab.
 all_items=(unit molecule:rotate_ca molecule:migrate_dynamic molecule:migrate molecule:zookeeper sanity lint
            ansible_versions integration molecule:jmx molecule:failed_roll molecule:add_host security molecule:authz
            molecule:connect versions molecule:sasl lab acls jmx_guard)

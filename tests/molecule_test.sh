@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Molecule scenarios against the local Kafka lab: default, add_host, migrate, migrate_dynamic, failed_roll, connect,
-# sasl, authz, jmx, zookeeper, rotate_ca, one after the other (one lab per instance; tests/lab_suites.sh picks the instance). Prints the
+# sasl, authz, jmx, zookeeper, renew, rotate_ca, one after the other (one lab per instance; tests/lab_suites.sh picks the instance). Prints the
 # wall time of each scenario; exits non-zero if any scenario fails.
 #
 #   tests/molecule_test.sh                    every scenario
@@ -40,7 +40,7 @@ if [ -n "${KAFKASEC_LAB_INSTANCE:-}" ] && [ "$KAFKASEC_LAB_INSTANCE" != 1 ]; the
 fi
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(default add_host migrate migrate_dynamic failed_roll connect sasl authz jmx zookeeper rotate_ca)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(default add_host migrate migrate_dynamic failed_roll connect sasl authz jmx zookeeper renew rotate_ca)
 
 ns_now() { date +%s%N; }
 secs() { local ns=$(( $(ns_now) - $1 )); printf '%d.%d' $((ns / 1000000000)) $((ns / 100000000 % 10)); }

@@ -1,18 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Molecule rotate_ca's verify step: host certificate renewal and playbooks/rotate_ca.yml on a real lab (rekey:
-a new CA key), phase by phase, with real TLS clients and a producer and consumer running throughout:
+"""The verify step of Molecule renew (test_renew_under_load) and of Molecule rotate_ca (both, in order): host
+certificate renewal, then playbooks/rotate_ca.yml on a real lab (rekey: a new CA key), phase by phase, with real
+TLS clients and a producer and consumer running throughout:
 
-- the expiry report (playbooks/expiry.yml's JSON) before and after: every not-after of a host certificate, keystore,
-  truststore, listener and the CA has moved;
-- every host certificate renewed with its key (site.yml -e kafkasec_cert_force_renew=true): both nodes keep their
-  JVM (live reload; the combined node's controller listener too) and serve the new certificates, a rerun changes
-  nothing;
-- two loads (tests/loadgen.py over TLS, acks=all, idempotent): one with a certificate of the old CA, trusting the
-  old CA, through the renewal and phase 1; one with a certificate of the new CA, trusting both, through phases 2
-  and 3 (a client certificate of the old CA is refused after phase 3, so one client cannot run through all three);
-  each 0 failed sends, 0 lost, 0 duplicated;
+- renewal: every host certificate renewed with its key (site.yml -e kafkasec_cert_force_renew=true) under its own
+  load: both nodes keep their JVM (live reload; the combined node's controller listener too) and serve the new
+  certificates, a rerun changes nothing, the expiry report shows every host certificate's not-after moved (files
+  and listeners) and the CA's kept;
+- rotation: the expiry report (playbooks/expiry.yml's JSON) before and after: every not-after of a host
+  certificate, keystore, truststore, listener and the CA has moved;
+- three loads (tests/loadgen.py over TLS, acks=all, idempotent): one through the renewal; one with a certificate
+  of the old CA, trusting the old CA, through phase 1; one with a certificate of the new CA, trusting both, through
+  phases 2 and 3 (a client certificate of the old CA is refused after phase 3, so one client cannot run through
+  all three); each 0 failed sends, 0 lost, 0 duplicated;
 - phase 3 and phase 2 before their time are refused and change no file on any host;
 - each phase, run again, changes nothing (changed=0 on every host), and so does site.yml afterwards;
 - a client with a certificate of the old CA works until phase 3 and is refused after it; a client that
@@ -119,21 +121,16 @@ def stop_load(report: Path) -> dict:
     return data
 
 
-def test_renew_then_rotate_ca_rekey_under_load(site, tmp_path):
+def test_renew_under_load(site, tmp_path):
+    """Molecule renew's verify step, and the first part of rotate_ca's: every host certificate renewed with its
+    key under load; both nodes reload live and keep their JVM."""
     kafka = {h['name'].split('.')[0]: h for h in site.kafka_hosts()}
-    combined, broker_only = kafka['kafka-1'], kafka['kafka-2']
-    ca_dir = site.ca_file('')
-    old_ca = load(site.ca_file('ca.crt'))
-    old_fp = fingerprint(old_ca)
-    old_pem = tmp_path / 'old-ca.pem'
-    old_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
-    old_client = make_client_cert(site, tmp_path, name='old-client') + (old_pem,)  # issued by the old CA
+    ca_pem = tmp_path / 'ca.pem'
+    ca_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
+    client = make_client_cert(site, tmp_path, name='renew-client') + (ca_pem,)
     grant_test_client_acls(site, tmp_path)  # the tests' client (the loads' principal) on the kafkasec-* topics
-    assert works(site, combined, old_pem, old_client)
-    report_before = expiry_report(site, tmp_path, 'expiry-before')
-    load_old = start_load('rotate-ca-old', tmp_path, kafka, old_pem, old_client)
-
-    # Renewal: every host certificate re-issued with its key; both nodes reload live and keep their JVM.
+    report_before = expiry_report(site, tmp_path, 'expiry-before-renewal')
+    load_renew = start_load('renew', tmp_path, kafka, ca_pem, client)
     pids = site.processes()
     served_before = {n: {p: served(h, p).serial_number for p in (SSL_PORT, CONTROLLER_PORT) if n == 'kafka-1' or p == SSL_PORT}
                      for n, h in kafka.items()}
@@ -148,6 +145,32 @@ def test_renew_then_rotate_ca_rekey_under_load(site, tmp_path):
             assert served(host, port).serial_number == leaf_file.serial_number != serial, (name, port)
     rerun = site.run()
     assert rerun.rc == 0 and all_changed(rerun) == 0, rerun.describe()
+    assert works(site, kafka['kafka-2'], ca_pem, client), LAST
+    stop_load(load_renew)
+    # The expiry report: every host certificate's not-after moved, in the files and on the listeners; the CA's did not.
+    report_after = expiry_report(site, tmp_path, 'expiry-after-renewal')
+    nodes = {h['name'] for h in kafka.values()}
+    leaves = [key for key in report_before if key[0] in nodes and (key[1] == 'listener' or key[2] in ('certificate', 'keystore'))]
+    assert len(leaves) >= 3 * len(nodes), leaves  # certificate and keystore files, and at least one listener each
+    unmoved = [key for key in leaves if report_after[key]['not_after'] == report_before[key]['not_after']]
+    assert not unmoved, unmoved
+    cas = [key for key in report_before if key[2] == 'ca']
+    assert cas and all(report_after[key]['not_after'] == report_before[key]['not_after'] for key in cas), cas
+
+
+def test_rotate_ca_rekey_under_load(site, tmp_path):
+    kafka = {h['name'].split('.')[0]: h for h in site.kafka_hosts()}
+    combined, broker_only = kafka['kafka-1'], kafka['kafka-2']
+    ca_dir = site.ca_file('')
+    old_ca = load(site.ca_file('ca.crt'))
+    old_fp = fingerprint(old_ca)
+    old_pem = tmp_path / 'old-ca.pem'
+    old_pem.write_bytes(site.ca_file('ca.crt').read_bytes())
+    old_client = make_client_cert(site, tmp_path, name='old-client') + (old_pem,)  # issued by the old CA
+    grant_test_client_acls(site, tmp_path)
+    assert works(site, combined, old_pem, old_client)
+    report_before = expiry_report(site, tmp_path, 'expiry-before')
+    load_old = start_load('rotate-ca-old', tmp_path, kafka, old_pem, old_client)
 
     # Out of order: phase 3 and phase 2 with no rotation begun - refused, nothing changed anywhere.
     before, pids = tree_digest(site.refresh(), parts=('etc', 'pki')), site.processes()
@@ -256,7 +279,7 @@ def test_renew_then_rotate_ca_rekey_under_load(site, tmp_path):
     assert run.rc != 0 and 'refused, nothing changed' in run.output
     stop_load(load_new)
 
-    # The expiry report: every not-after it showed before has moved (renewal, then the new CA's certificates).
+    # The expiry report: every not-after it showed before has moved (the new CA's certificates).
     report_after = expiry_report(site, tmp_path, 'expiry-after')
     unmoved = [key for key, row in report_before.items()
                if key in report_after and report_after[key]['not_after'] == row['not_after']]
