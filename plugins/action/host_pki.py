@@ -17,7 +17,6 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals impo
     impersonation_problem,
     sign_check,
 )
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki.host import sign_request
 
 
 class ActionModule(ActionBase):
@@ -50,6 +49,9 @@ class ActionModule(ActionBase):
                                            task_vars=task_vars))
         result.pop('sign_request', None)  # only the controller says what the CA may sign
         if args.get('step') == 'request' and not result.get('installed'):
+            # Imported here: pki.host loads cryptography, which the control node needs only when a host asks the
+            # CA for a certificate (not on a rerun), and this plugin is loaded in a fresh worker per host and task.
+            from ansible_collections.kafkasec.tls.plugins.module_utils.pki.host import sign_request
             entry = sign_request(args, result)
             if entry is not None:
                 # No impersonation: the CA refuses a subject that maps to another node's or a super user's

@@ -5,13 +5,16 @@
 
 from __future__ import annotations
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.acl_inventory import inventory_plan
+import importlib
 
 
 def kafka_acl_plan(entries, hostvars, connect_hosts=None, rules=None, connect=None, bundles=True, verify=None):
     """{principals, bundles, problems} for kafkasec_acls_principals and the Connect workers."""
-    return inventory_plan(entries, list(connect_hosts or []), hostvars, rules=rules, connect=connect,
-                          bundles=bool(bundles), verify=verify)
+    # Imported on first use, not when the file loads: Ansible loads every filter file of the collection in each
+    # worker process that looks up any kafkasec.tls filter, and acl_inventory pulls in the Kafka admin client.
+    acl_inventory = importlib.import_module("ansible_collections.kafkasec.tls.plugins.module_utils.kafka.acl_inventory")
+    return acl_inventory.inventory_plan(entries, list(connect_hosts or []), hostvars, rules=rules, connect=connect,
+                                        bundles=bool(bundles), verify=verify)
 
 
 class FilterModule:

@@ -9,6 +9,7 @@ The documentation of each filter is in the ``<filter name>.yml`` file next to th
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import re
 
@@ -16,50 +17,17 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.endpoints import (
-    EndpointError,
-    bootstrap_servers,
-    broker_listeners,
-    non_tls_endpoints,
-    parse_bootstrap_servers,
-)
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.store_settings import store_settings as _store_settings
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.zookeeper_plan import roll_plan as _zookeeper_roll_plan
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.jvm_args import (
-    JvmArgsError,
-    argfile_quote,
-    env_quote,
-)
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.sasl import (
-    SaslError,
-    login_module,
-    sasl_options,
-    user_options,
-)
-from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import client_dns_names as _client_dns_names
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.client_bundle import jaas_quote as _jaas_quote_text
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import principals as _principals
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
-from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import backup_call_needed as _backup_call_needed
-from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import passwords as _jmx_passwords
-from ansible_collections.kafkasec.tls.plugins.module_utils.jmx.bundle import bundle_files as _jmx_bundle_files
-from ansible_collections.kafkasec.tls.plugins.module_utils.jmx import plan as _jmx_plan
-from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import (
-    PropertiesError,
-    escape_key,
-    escape_value,
-    load as load_properties,
-    to_java_string,
-)
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import (
-    RollError,
-    node_facts,
-    parse_listeners,
-    quorum_leader,
-    restart_plan,
-    restart_plan_message,
-    roll_order,
-)
+# The module_utils each filter needs are imported when the filter first runs, not when this file loads:
+# Ansible loads a collection's filter files in every worker process it forks (one per host and task) that
+# looks a kafkasec.tls filter up, and importing them all there cost about 0.1 s of the control node's CPU
+# per host and task (docs/benchmarks.md, "Where a rerun's time goes").
+_UTILS = "ansible_collections.kafkasec.tls.plugins.module_utils."
+
+
+def _utils(name):
+    """module_utils/<name> (dotted, e.g. "kafka.roll"), imported on first use."""
+    return importlib.import_module(_UTILS + name)
+
 
 JAAS_FLAGS = ("required", "requisite", "sufficient", "optional")
 
@@ -72,20 +40,22 @@ _DNS_NAME = re.compile(r"\A(?:\*\.)?[A-Za-z0-9_](?:[A-Za-z0-9_\-.]*[A-Za-z0-9_])
 
 
 def _text(value, what):
+    props = _utils("config.properties")
     try:
-        return to_java_string(value)
-    except PropertiesError as exc:
+        return props.to_java_string(value)
+    except props.PropertiesError as exc:
         raise AnsibleFilterError("%s: %s" % (what, exc))
 
 
 def java_properties_escape(value, store_compatible=False):
     """Escape a value for the right-hand side of ``key=value`` in a .properties file."""
-    return escape_value(_text(value, "java_properties_escape"), store_compatible=bool(store_compatible))
+    props = _utils("config.properties")
+    return props.escape_value(_text(value, "java_properties_escape"), store_compatible=bool(store_compatible))
 
 
 def java_properties_key_escape(key):
     """Escape a key for the left-hand side of ``key=value`` in a .properties file."""
-    return escape_key(_text(key, "java_properties_key_escape"))
+    return _utils("config.properties").escape_key(_text(key, "java_properties_key_escape"))
 
 
 def jaas_quote(value, jaas_file=False):
@@ -102,7 +72,7 @@ def jaas_quote(value, jaas_file=False):
             "jaas_quote: the value contains '${', which the JDK's JAAS file parser "
             "(sun.security.provider.ConfigFile) expands as a system property and "
             "which no quoting can prevent; choose another value")
-    return _jaas_quote_text(text)
+    return _utils("kafka.client_bundle").jaas_quote(text)
 
 
 def _jaas_key(key):
@@ -174,17 +144,19 @@ def san_list(items, as_list=False):
 
 def java_properties_parse(text):
     """A Java properties text -> {key: value}, as java.util.Properties reads it (last key wins)."""
+    props = _utils("config.properties")
     try:
-        return load_properties(_text(text, "java_properties_parse input"))
-    except PropertiesError as exc:
+        return props.load(_text(text, "java_properties_parse input"))
+    except props.PropertiesError as exc:
         raise AnsibleFilterError("java_properties_parse: %s" % exc)
 
 
 def kafka_listeners(value):
     """Kafka's listeners value -> {NAME: {host, port}}."""
+    roll = _utils("kafka.roll")
     try:
-        return parse_listeners(_text(value or "", "kafka_listeners input"))
-    except RollError as exc:
+        return roll.parse_listeners(_text(value or "", "kafka_listeners input"))
+    except roll.RollError as exc:
         raise AnsibleFilterError("kafka_listeners: %s" % exc)
 
 
@@ -192,50 +164,55 @@ def kafka_node_facts(props):
     """A KRaft node's server.properties (as a dict) -> what a rolling restart needs (see roll.node_facts)."""
     if not isinstance(props, Mapping):
         raise AnsibleFilterError("kafka_node_facts: expected a dictionary of properties, got %s" % type(props).__name__)
+    roll = _utils("kafka.roll")
     try:
-        return node_facts(props)
-    except RollError as exc:
+        return roll.node_facts(props)
+    except roll.RollError as exc:
         raise AnsibleFilterError("kafka_node_facts: %s" % exc)
 
 
 def kafka_quorum_leader(states):
     """The active controller's node id from the controllers' quorum-state files (None when unknown)."""
-    return quorum_leader(list(states or []))
+    return _utils("kafka.roll").quorum_leader(list(states or []))
 
 
 def kafka_restart_plan(hosts, queries, zookeeper_controller_id=None, force=False, check_mode=False):
     """Order, strategy (rolling or together) and the hosts to restart (module_utils/kafka/roll.py), with the
     message the order step prints."""
-    plan = restart_plan(list(hosts or []), dict(queries or {}), zookeeper_controller_id=zookeeper_controller_id,
-                        force=bool(force))
-    plan["message"] = restart_plan_message(plan, bool(check_mode))
+    roll = _utils("kafka.roll")
+    plan = roll.restart_plan(list(hosts or []), dict(queries or {}), zookeeper_controller_id=zookeeper_controller_id,
+                             force=bool(force))
+    plan["message"] = roll.restart_plan_message(plan, bool(check_mode))
     return plan
 
 
 def zookeeper_roll_plan(hosts, statuses, step=3, quorum_tls=True):
     """The ZooKeeper servers' roll: the leader last, the quorum TLS step's floor and targets, the problems
     (module_utils/kafka/zookeeper_plan.py roll_plan), from each server's status step."""
-    return _zookeeper_roll_plan(list(hosts or []), dict(statuses or {}), step=int(step), quorum_tls=bool(quorum_tls))
+    return _utils("kafka.zookeeper_plan").roll_plan(list(hosts or []), dict(statuses or {}), step=int(step),
+                                                    quorum_tls=bool(quorum_tls))
 
 
 def kafka_roll_order(hosts, controllers=(), leader=None):
     """Broker-only nodes, then controllers, the active controller last."""
-    return roll_order(list(hosts or []), list(controllers or []), leader or None)
+    return _utils("kafka.roll").roll_order(list(hosts or []), list(controllers or []), leader or None)
 
 
 def sasl_login_module(mechanism, variable="mechanism"):
     """The JAAS login module class of a SASL mechanism; an unknown one is an error naming ``variable``."""
+    sasl = _utils("kafka.sasl")
     try:
-        return login_module(mechanism, variable)
-    except SaslError as exc:
+        return sasl.login_module(mechanism, variable)
+    except sasl.SaslError as exc:
         raise AnsibleFilterError(str(exc))
 
 
 def jaas_users(users, variable="users"):
     """``{name: password}`` as ``{"user_<name>": password}`` login module options."""
+    sasl = _utils("kafka.sasl")
     try:
-        return user_options(users, variable)
-    except SaslError as exc:
+        return sasl.user_options(users, variable)
+    except sasl.SaslError as exc:
         raise AnsibleFilterError(str(exc))
 
 
@@ -245,39 +222,44 @@ def jaas_sasl(mechanism, username, password, users=None, jaas_file=False, variab
 
     ``login=False``: a listener's server side without a login of its own (see sasl.sasl_options).
     """
+    sasl = _utils("kafka.sasl")
     try:
-        module_name = login_module(mechanism, variable)
-        options = sasl_options(mechanism, username, password, users, variable, users_variable, login=bool(login))
-    except SaslError as exc:
+        module_name = sasl.login_module(mechanism, variable)
+        options = sasl.sasl_options(mechanism, username, password, users, variable, users_variable, login=bool(login))
+    except sasl.SaslError as exc:
         raise AnsibleFilterError(str(exc))
     return jaas_config(module_name, "required", options, jaas_file=jaas_file)
 
 
 def bootstrap_tls_problems(servers, broker_hosts, hostvars, variable="bootstrap_servers"):
     """Bootstrap endpoints that name an inventory broker on a port other than its TLS listener."""
+    endpoints_utils = _utils("kafka.endpoints")
     try:
-        endpoints = parse_bootstrap_servers(servers, variable)
-    except EndpointError as exc:
+        endpoints = endpoints_utils.parse_bootstrap_servers(servers, variable)
+    except endpoints_utils.EndpointError as exc:
         raise AnsibleFilterError(str(exc))
-    brokers = [broker_listeners(str(host), hostvars[host]) for host in (broker_hosts or [])]
-    return ["%s: %s" % (variable, problem) for problem in non_tls_endpoints(endpoints, brokers)]
+    brokers = [endpoints_utils.broker_listeners(str(host), hostvars[host]) for host in (broker_hosts or [])]
+    return ["%s: %s" % (variable, problem) for problem in endpoints_utils.non_tls_endpoints(endpoints, brokers)]
 
 
 def inventory_bootstrap_servers(broker_hosts, hostvars):
     """``<advertised name>:<TLS port>`` of each inventory broker, as the kafkasec.tls.broker role sets them up."""
-    return bootstrap_servers(broker_listeners(str(host), hostvars[host]) for host in (broker_hosts or []))
+    endpoints_utils = _utils("kafka.endpoints")
+    return endpoints_utils.bootstrap_servers(endpoints_utils.broker_listeners(str(host), hostvars[host])
+                                             for host in (broker_hosts or []))
 
 
 def kafka_node_identities(hosts, hostvars):
     """The Kafka nodes' certificate subjects ({host, common_name, subject}) from the inventory, for super.users."""
-    return _principals.inventory_identities([str(h) for h in (hosts or [])], hostvars)
+    return _utils("kafka.principals").inventory_identities([str(h) for h in (hosts or [])], hostvars)
 
 
 def kafka_principal_refusals(hosts, hostvars, own_host=None, shared=None, rules=None, super_users=None):
     """What signing a certificate for ``own_host`` must refuse: {rules, refused: {principal: whose}, problems}."""
-    return _principals.refusal_list(hosts or [], hostvars, own_host=own_host or None,
-                                    shared=[] if shared is None else shared, rules=rules,
-                                    declared=[] if super_users is None else super_users)
+    principals = _utils("kafka.principals")
+    return principals.refusal_list(hosts or [], hostvars, own_host=own_host or None,
+                                   shared=[] if shared is None else shared, rules=rules,
+                                   declared=[] if super_users is None else super_users)
 
 
 def host_fields(hosts, hostvars, fields, rename=None):
@@ -299,91 +281,111 @@ def host_fields(hosts, hostvars, fields, rename=None):
 
 def jmx_users_with_passwords(users, generated_results):
     """The JMX users, each with its password: its own or the one generated on the credentials host."""
+    passwords = _utils("jmx.passwords")
     try:
-        return _jmx_passwords.with_generated([u for u in users or [] if isinstance(u, Mapping)],
-                                             [r for r in generated_results or [] if isinstance(r, Mapping)])
-    except _jmx_passwords.MissingPassword as exc:
+        return passwords.with_generated([u for u in users or [] if isinstance(u, Mapping)],
+                                        [r for r in generated_results or [] if isinstance(r, Mapping)])
+    except passwords.MissingPassword as exc:
         raise AnsibleFilterError(str(exc))
 
 
 def jmx_bundle_files(users, service_urls, rendered):
     """The JMX bundle's text files ([{name, mode, content}]) from the users, the service URLs and rendered files."""
-    return _jmx_bundle_files([u for u in users or [] if isinstance(u, Mapping)], [str(u) for u in service_urls or []],
-                             dict(rendered or {}))
+    return _utils("jmx.bundle").bundle_files([u for u in users or [] if isinstance(u, Mapping)],
+                                             [str(u) for u in service_urls or []], dict(rendered or {}))
 
 
 def jmx_service_defaults(service, host_vars):
     """The jmx role's per-service defaults of one host (jmx/plan.py service_defaults)."""
+    jmx_plan = _utils("jmx.plan")
     try:
-        return _jmx_plan.service_defaults(str(service), dict(host_vars or {}))
-    except _jmx_plan.UnknownService as exc:
+        return jmx_plan.service_defaults(str(service), dict(host_vars or {}))
+    except jmx_plan.UnknownService as exc:
         raise AnsibleFilterError(str(exc))
 
 
 def jmx_service_of_groups(group_names):
     """The service whose JMX port a host of these groups has: kafka, connect, zookeeper or '' (jmx/plan.py)."""
-    return _jmx_plan.service_of_groups([str(g) for g in group_names or []]) or ''
+    return _utils("jmx.plan").service_of_groups([str(g) for g in group_names or []]) or ''
 
 
 def jmx_verify_wanted(setting, env_file_exists):
     """Whether verify.yml checks this host's JMX port (kafkasec_jmx_verify, jmx/plan.py verify_wanted)."""
     try:
-        return _jmx_plan.verify_wanted(setting, bool(env_file_exists))
+        return _utils("jmx.plan").verify_wanted(setting, bool(env_file_exists))
     except ValueError as exc:
         raise AnsibleFilterError(str(exc))
 
 
 def kafka_nodes(groups):
     """The Kafka nodes: hosts of groups kafka_broker and kafka_controller, each once, in inventory order."""
-    return _principals.kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
+    return _utils("kafka.principals").kafka_node_hosts(groups if isinstance(groups, Mapping) else {})
 
 
 def backup_call_needed(plan_backup, run_results, closing=False):
     """Whether the broker role's backup task must call the host (common/backups.py backup_call_needed)."""
-    return _backup_call_needed(plan_backup if isinstance(plan_backup, Mapping) else None,
-                               [r if isinstance(r, Mapping) else None for r in (run_results or [])], bool(closing))
+    return _utils("common.backups").backup_call_needed(
+        plan_backup if isinstance(plan_backup, Mapping) else None,
+        [r if isinstance(r, Mapping) else None for r in (run_results or [])], bool(closing))
+
+
+def backup_run_stamps(now):
+    """{before, after}: the stamps of a run's first and closing backup sets, from its start time (common/backups.py)."""
+    backups = _utils("common.backups")
+    try:
+        return backups.run_stamps(now)
+    except backups.BackupError as exc:
+        raise AnsibleFilterError(str(exc))
 
 
 def kafka_cert_principal(certificate_pem, rules=None):
     """The principal a listener with these ssl.principal.mapping.rules gives a client presenting the certificate."""
-    return _principals.certificate_principal(certificate_pem, rules)
+    return _utils("kafka.principals").certificate_principal(certificate_pem, rules)
 
 
 def kafka_listener_principals(listeners, labels, certificate_pems, rules=None):
     """Per listener and certificate: which principal the certificate maps to there (lines for verify.yml)."""
+    principals = _utils("kafka.principals")
     try:
-        return _principals.listener_principal_lines(listeners or [], list(labels or []), list(certificate_pems or []),
-                                                    rules)
-    except _principals.PrincipalError as exc:
+        return principals.listener_principal_lines(listeners or [], list(labels or []), list(certificate_pems or []),
+                                                   rules)
+    except principals.PrincipalError as exc:
         raise AnsibleFilterError("kafka_listener_principals: %s" % exc)
 
 
 def client_bundle_problems(clients, refusal, variable="kafkasec_client_bundle_clients"):
     """Why the client bundles cannot be issued (names, uniqueness, impersonation): a list of messages."""
-    return _principals.client_problems(clients, refusal if isinstance(refusal, Mapping) else {}, variable)
+    return _utils("kafka.principals").client_problems(clients, refusal if isinstance(refusal, Mapping) else {}, variable)
 
 
 def client_dns_names(client):
     """A client bundle item's DNS SANs: its dns_names, else its name when that is a DNS name, else none."""
     if not isinstance(client, Mapping):
         raise AnsibleFilterError("client_dns_names: expected a client (a mapping with name), not %r" % (client,))
-    return _client_dns_names(str(client.get("name", "")), client.get("dns_names") or None)
+    return _utils("common.names").client_dns_names(str(client.get("name", "")), client.get("dns_names") or None)
 
 
 def java_argfile_quote(value, what="value"):
     """One token of a ``java @argfile``, read back by the launcher exactly."""
+    jvm_args = _utils("kafka.jvm_args")
     try:
-        return argfile_quote(_text(value, "java_argfile_quote"), what)
-    except JvmArgsError as exc:
+        return jvm_args.argfile_quote(_text(value, "java_argfile_quote"), what)
+    except jvm_args.JvmArgsError as exc:
         raise AnsibleFilterError("java_argfile_quote: %s" % exc)
 
 
 def env_file_quote(value, what="value"):
     """A double-quoted value for a systemd ``EnvironmentFile`` line; unsafe characters are an error."""
+    jvm_args = _utils("kafka.jvm_args")
     try:
-        return env_quote(_text(value, "env_file_quote"), what)
-    except JvmArgsError as exc:
+        return jvm_args.env_quote(_text(value, "env_file_quote"), what)
+    except jvm_args.JvmArgsError as exc:
         raise AnsibleFilterError("env_file_quote: %s" % exc)
+
+
+def scram_user_problems(*args, **kwargs):
+    """Why the SCRAM users cannot be kept (kafka/scram.py scram_user_problems): a list of messages."""
+    return _utils("kafka.scram").scram_user_problems(*args, **kwargs)
 
 
 def store_settings(pki):
@@ -391,7 +393,7 @@ def store_settings(pki):
     if not isinstance(pki, Mapping):
         raise AnsibleFilterError("store_settings: expected the PKI facts as a mapping")
     try:
-        return _store_settings(pki)
+        return _utils("kafka.store_settings").store_settings(pki)
     except ValueError as exc:
         raise AnsibleFilterError("store_settings: %s" % exc)
 
@@ -432,6 +434,7 @@ class FilterModule(object):
             "jmx_service_of_groups": jmx_service_of_groups,
             "jmx_verify_wanted": jmx_verify_wanted,
             "backup_call_needed": backup_call_needed,
+            "backup_run_stamps": backup_run_stamps,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,
         }
