@@ -6,6 +6,7 @@ restored atomically with owner and mode, idempotent both ways."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import stat
@@ -15,7 +16,38 @@ import pytest
 from ansible_runner import run_module
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import (
-    BackupError, backup_call_needed, list_sets, newest_set_matches, restore, snapshot)
+    BackupError, backup_call_needed, list_sets, newest_set_matches, restore, run_stamps, snapshot)
+from ansible_collections.kafkasec.tls.plugins.filter.kafkasec import FilterModule
+
+UTC = datetime.timezone.utc
+RUN_STAMP_CASES = [
+    # (case, the run's start, before, after)
+    ("UTC time", datetime.datetime(2026, 12, 7, 10, 30, 0, 123456, tzinfo=UTC),
+     "20261207T103000.123456Z", "20261207T103000.123457Z"),
+    ("the last microsecond of a year carries into the next", datetime.datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+     "20261231T235959.999999Z", "20270101T000000.000000Z"),
+    ("another zone is written in UTC", datetime.datetime(2026, 12, 7, 11, 30, 0, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=1))),
+     "20261207T103000.000000Z", "20261207T103000.000001Z"),
+    ("a naive time is UTC", datetime.datetime(2026, 12, 7, 10, 30, 0, 5), "20261207T103000.000005Z",
+     "20261207T103000.000006Z"),
+]
+
+
+@pytest.mark.parametrize("case,now,before,after", RUN_STAMP_CASES, ids=[c[0] for c in RUN_STAMP_CASES])
+def test_run_stamps_name_the_closing_set_after_the_first(case, now, before, after, node):
+    stamps = FilterModule().filters()["backup_run_stamps"](now)
+    assert stamps == {"before": before, "after": after}, case
+    # The backup module takes both, in that order, on one node: the closing set is the newest.
+    _, files, backup_dir = node
+    snapshot(paths(files), backup_dir, keep=5, stamp=stamps["before"])
+    files['props'].write_text('listeners=SSL://:9093\n')
+    snapshot(paths(files), backup_dir, keep=5, stamp=stamps["after"])
+    assert list_sets(backup_dir) == [before, after], case
+
+
+def test_run_stamps_refuse_what_is_not_a_time():
+    with pytest.raises(BackupError, match="expected the run's start time"):
+        run_stamps("2026-12-07")
 
 
 @pytest.fixture

@@ -585,7 +585,7 @@ def test_the_tools_connect_as_a_node_whose_principal_is_a_super_user():
     broker_vars = yaml.safe_load((REPO_ROOT / "roles" / "broker" / "vars" / "main.yml").read_text())
     assert "kafkasec_pki.certificate_path | default(kafkasec_cert_certificate_path)" in \
         broker_vars["kafkasec_broker__cert_path"]
-    scram = (REPO_ROOT / "roles" / "broker" / "tasks" / "scram_users.yml").read_text()
+    scram = (REPO_ROOT / "roles" / "broker" / "tasks" / "scram_users_keep.yml").read_text()
     assert "kafkasec_broker__cert_path" in scram
     for name in ("combined-converged__defaults", "broker-plain__defaults", "zk-plain__zk"):
         case = GOLDEN[name]

@@ -106,9 +106,10 @@ def test_node_facts_names_what_is_wrong(props, error):
 
 # ----------------------------------------------------------------- restart_plan: who, in which order, how
 
-def _query(node_id, controller, reasons=(), switch=False, leader=None, epoch=1):
+def _query(node_id, controller, reasons=(), switch=False, leader=None, epoch=1, zookeeper=False):
     state = None if leader is None else '{"leaderId": %d, "leaderEpoch": %d}' % (leader, epoch)
-    return dict(node=dict(node_id=node_id, is_controller=controller), quorum_state=state, reasons=list(reasons),
+    node = dict(node_id=node_id, is_controller=controller, zookeeper_mode=zookeeper)
+    return dict(node=node, quorum_state=state, reasons=list(reasons),
                 pending=dict(reasons=list(reasons), controller_switch=switch) if reasons else {})
 
 
@@ -127,8 +128,12 @@ PLAN_CASES = [
      {"c1": _query(1, True, ["listeners"], switch=True, leader=1), "c2": _query(2, True), "b3": _query(3, False)},
      None, False, ["b3", "c2", "c1"], "c1", "together", ["b3", "c2", "c1"], [1, 2]),
     ("ZooKeeper mode: sorted by id, the reported controller last",
-     {"z3": _query(3, False, ["x"]), "z1": _query(1, False, ["x"]), "z2": _query(2, False, ["x"])},
+     {"z3": _query(3, False, ["x"], zookeeper=True), "z1": _query(1, False, ["x"], zookeeper=True),
+      "z2": _query(2, False, ["x"], zookeeper=True)},
      2, False, ["z1", "z3", "z2"], "z2", "rolling", ["z1", "z3", "z2"], []),
+    ("ZooKeeper mode, inter-broker listener moves: every broker together",
+     {"z1": _query(1, False, ["listeners"], switch=True, zookeeper=True), "z2": _query(2, False, zookeeper=True)},
+     2, False, ["z1", "z2"], "z2", "together", ["z1", "z2"], []),
     ("no quorum-state read: no leader", {"c1": _query(1, True, ["x"]), "c2": _query(2, True, ["x"])},
      None, False, ["c1", "c2"], "", "rolling", ["c1", "c2"], [1, 2]),
     ("a host without node facts is no voter", {"c3": _query(3, True, leader=3), "x": dict(reasons=[])},
@@ -147,6 +152,14 @@ def test_restart_plan(case, queries, zk_id, force, order, leader, strategy, host
                               % " -> ".join(order))
     for host in order:
         assert ("%s: no restart needed" % host in message) == (host not in hosts), message
+    # A whole-cluster restart says why it cannot roll, in the words of the cluster's mode, naming the nodes
+    # whose listener moves and how many stop.
+    explained = "cannot roll host by host: all %d %s stop now" % (
+        len(order), "brokers" if plan["zookeeper_mode"] else "nodes")
+    assert (explained in message) == (strategy == "together"), message
+    assert plan["zookeeper_mode"] == (zk_id is not None), case
+    if strategy == "together":
+        assert "on %s." % ", ".join(plan["switching"]) in message, message
 
 
 RESTORE_CASES = [

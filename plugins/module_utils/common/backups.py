@@ -71,6 +71,18 @@ def new_stamp(now: Optional[datetime.datetime] = None) -> str:
     return now.strftime("%Y%m%dT%H%M%S.%fZ")
 
 
+def run_stamps(now: datetime.datetime) -> Dict[str, str]:
+    """The stamps of a run's two backup steps, named when the run starts: ``before`` (the set taken before
+    anything changes) is ``now``; ``after`` (the closing set) is one microsecond later, so it sorts after the
+    ``before`` set and before any later run's sets. A naive ``now`` is taken as UTC."""
+    if not isinstance(now, datetime.datetime):
+        raise BackupError("run_stamps: expected the run's start time as a datetime, not %r" % (now,))
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=datetime.timezone.utc)
+    now = now.astimezone(datetime.timezone.utc)
+    return {"before": new_stamp(now), "after": new_stamp(now + datetime.timedelta(microseconds=1))}
+
+
 def _sha256(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:

@@ -123,8 +123,9 @@ def restart_plan(hosts: Sequence[str], queries: Mapping[str, Mapping[str, Any]],
     voter_ids = [] if zookeeper_controller_id is not None else sorted(
         int(nodes[h]["node_id"]) for h in order
         if nodes[h].get("is_controller") and _int_or_none(nodes[h].get("node_id")) is not None)
+    zookeeper_mode = any(nodes[h].get("zookeeper_mode") for h in known)
     return dict(order=order, leader=leader, reasons=reasons, strategy=strategy, hosts=due, switching=switching,
-                voter_ids=voter_ids)
+                voter_ids=voter_ids, zookeeper_mode=zookeeper_mode)
 
 
 def restart_plan_message(plan: Mapping[str, Any], check_mode: bool = False) -> str:
@@ -139,8 +140,27 @@ def restart_plan_message(plan: Mapping[str, Any], check_mode: bool = False) -> s
             fates.append("%s: %s - %s" % (host, "would restart" if check_mode else "restarting", "; ".join(reasons)))
         else:
             fates.append("%s: no restart needed" % host)
-    return "Restart order (nodes without a pending restart are passed over): %s; active controller: %s. %s." % (
+    message = "Restart order (nodes without a pending restart are passed over): %s; active controller: %s. %s." % (
         " -> ".join(plan["order"]), plan["leader"] or "unknown (no quorum-state read)", "; ".join(fates))
+    if plan["strategy"] == "together":
+        message += " " + together_explanation(plan)
+    return message
+
+
+def together_explanation(plan: Mapping[str, Any]) -> str:
+    """Why the nodes stop and start together instead of rolling (printed with the order)."""
+    switching = ", ".join(plan.get("switching") or [])
+    count = len(plan["order"])
+    if plan.get("zookeeper_mode"):
+        why = ("The inter-broker listener moves from PLAINTEXT to SSL on %s. In ZooKeeper mode the controller broker "
+               "reaches the others on it, so brokers on the old and the new listener cannot work together, and this "
+               "change cannot roll host by host: all %d brokers stop now and start together "
+               "(playbooks/migrate_to_tls.yml's phases are the rolling way)." % (switching, count))
+    else:
+        why = ("The controller listener changes protocol (to SSL) or port on %s. A KRaft quorum cannot mix protocols "
+               "on its controller listener, so this change cannot roll host by host: all %d nodes stop now (brokers "
+               "first, then controllers) and start together." % (switching, count))
+    return why + " The cluster is unavailable until they are back; later changes roll one host at a time."
 
 
 # The keys that place the quorum; a key a file does not set counts as empty.
