@@ -58,6 +58,27 @@ options:
   src_chain_path:
     description: PEM chain above O(src_certificate_path) (issuer first, root last) when it is an intermediate.
     type: path
+  directory:
+    description:
+      - The CA directory. Made (owner only, C(0700)) when missing, its mode set to C(0700) when it differs.
+      - In check mode a missing directory is reported as a change, and nothing else is read.
+    type: path
+  rotation_status:
+    description:
+      - Also return the CA rotation's state as M(kafkasec.tls.ca_rotation) C(step=status) reads it (RV(rotation)),
+        in the same call. Needs O(directory), where the rotation keeps its files.
+    type: bool
+    default: false
+  host:
+    description: The inventory host, named first in the failure message on bad input.
+    type: str
+  variable_prefix:
+    description:
+      - When set, bad input is named by the role variable an operator sets, not by the option
+        (C(src_<x>) is C(<prefix>import_<x>), O(directory) is C(<prefix>dir), every other option
+        C(<prefix><option>)); the role passes C(kafkasec_ca_).
+      - Every input is checked before the module touches the host, and every problem is reported at once.
+    type: str
 extends_documentation_fragment:
   - kafkasec.tls.key
   - ansible.builtin.files
@@ -77,6 +98,15 @@ EXAMPLES = r'''
     key_type: ec
     ec_curve: P-384
   register: ca
+
+- name: Make the CA directory and the CA in one call, and read the rotation state too
+  kafkasec.tls.ca:
+    directory: /etc/kafkasec/ca
+    privatekey_path: /etc/kafkasec/ca/ca.key
+    certificate_path: /etc/kafkasec/ca/ca.crt
+    rotation_status: true
+    host: "{{ inventory_hostname }}"
+    variable_prefix: kafkasec_ca_
 
 - name: Import a corporate intermediate CA and keep its chain
   kafkasec.tls.ca:
@@ -128,13 +158,24 @@ imported:
   description: Whether the CA came from O(src_certificate_path).
   returned: success
   type: bool
+rotation:
+  description:
+    - The CA rotation's state (C(state), C(trust_pems), C(current_fingerprint), C(in_progress)), as
+      M(kafkasec.tls.ca_rotation) C(step=status) returns it.
+  returned: when O(rotation_status) is true, except in check mode before the directory exists
+  type: dict
 '''
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.pki.ca import CaRequest, ensure_ca
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import rotation
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.ca import (
+    CaRequest, ensure_ca, ensure_directory, request_problems)
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import (
     EXPECTED_ERRORS, KEY_SPEC_OPTIONS, require_cryptography, write)
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 
 
 def main() -> None:
@@ -152,23 +193,41 @@ def main() -> None:
             src_privatekey_path=dict(type='path'),
             src_privatekey_passphrase=dict(type='str', no_log=True),
             src_chain_path=dict(type='path'),
+            directory=dict(type='path'),
+            rotation_status=dict(type='bool', default=False),
+            host=dict(type='str'),
+            variable_prefix=dict(type='str'),
         ),
-        required_together=[('src_certificate_path', 'src_privatekey_path')],
+        required_if=[('rotation_status', True, ['directory'])],
         add_file_common_args=True,
         supports_check_mode=True,
     )
     require_cryptography(module)
+    p = module.params
+    problems = request_problems(p, p['variable_prefix'] or '')
+    if problems:
+        module.fail_json(msg=problems_message(p['host'] or 'CA host', problems),
+                         problems=[dict(variable=v, message=m) for v, m in problems])
+    changed = False
     try:
-        outcome = ensure_ca(CaRequest.from_params(module.params))
-        changed = False
+        if p['directory']:
+            changed = ensure_directory(p['directory'], module.check_mode)
+            if module.check_mode and changed and not os.path.isdir(p['directory']):
+                # Nothing in it to read yet: the run would make the directory, then the CA.
+                module.exit_json(changed=True, msg='%s would be made, then the CA in it' % p['directory'])
+        outcome = ensure_ca(CaRequest.from_params(p))
         # The key's mode is always 0600 (see ca_backend.KEY_MODE), whatever `mode` says.
         for path, data, mode in outcome.writes:
             changed = write(module, path, data, mode, changed)
-    except EXPECTED_ERRORS as exc:
+        extra = {}
+        if p['rotation_status']:
+            paths = rotation.CaPaths(p['directory'], p['certificate_path'], p['privatekey_path'])
+            extra['rotation'] = rotation.status(rotation.RotationRequest(paths=paths)).result
+    except EXPECTED_ERRORS + (rotation.RotationError,) as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:
         module.warn(warning)
-    module.exit_json(changed=changed, diff=outcome.diff, **outcome.result)
+    module.exit_json(changed=changed, diff=outcome.diff, **dict(outcome.result, **extra))
 
 
 if __name__ == '__main__':

@@ -211,6 +211,8 @@ BAD_INPUTS = {
     # Found by tests/security: these two named only the module's options (or nothing of the role's).
     'truncated extra CA certificate': ('truncated_extra', 'kafka-1.lab.test', 'kafkasec_truststore_extra_certificates'),
     'CA import whose key is not the certificate\'s': ('ca_mismatch', CA_HOST, 'kafkasec_ca_import_privatekey_path'),
+    # Checked by the CA call itself (pki/ca.py request_problems), no longer by assert tasks.
+    'CA lifetime of zero days': ('ca_validity', CA_HOST, 'kafkasec_ca_validity_days'),
 }
 
 
@@ -244,6 +246,9 @@ def test_bad_input_fails_before_changing_anything(lab: Lab, case: str) -> None:
         inventory['all']['children']['kafka_ca']['hosts'][host].update({
             'kafkasec_ca_import_certificate_path': str(other / 'ca.crt'),
             'kafkasec_ca_import_privatekey_path': str(other / 'ca.key')})
+    elif how == 'ca_validity':
+        inventory = lab.inventory()
+        inventory['all']['children']['kafka_ca']['hosts'][host]['kafkasec_ca_validity_days'] = 0
     else:
         missing = lab.hosts_root / BAD_HOST / 'not-installed' / 'kafka' / 'pki'
         inventory = lab.inventory(extra_brokers=_bad_host_vars(lab, kafkasec_pki_dir=str(missing)))

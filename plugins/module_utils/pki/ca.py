@@ -5,10 +5,13 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import check_parent_dir, read_bytes, read_optional
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import (
+    FileError, check_parent_dir, read_bytes, read_optional)
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import Problem
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     CertificateAuthority,
     KeySpec,
@@ -29,6 +32,11 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
 )
 
 KEY_MODE = "0600"
+DIR_MODE = 0o700
+
+# The options whose inputs request_problems checks, in the order its messages name them. An option
+# `src_<x>` is the role's `<prefix>import_<x>`; every other option is `<prefix><option>`.
+_IMPORT_ONLY = ("src_chain_path", "src_privatekey_passphrase")
 
 # (path, bytes to write or None to leave the content alone, mode)
 FileWrite = Tuple[str, Optional[bytes], str]
@@ -67,6 +75,77 @@ class CaRequest:
             src_privatekey_passphrase=params.get("src_privatekey_passphrase"),
             src_chain_path=params.get("src_chain_path"),
         )
+
+
+def variable_name(option: str, prefix: str) -> str:
+    """The role variable an operator sets for a module option: ``src_<x>`` is ``<prefix>import_<x>``,
+    ``directory`` is ``<prefix>dir``, every other option ``<prefix><option>`` (no prefix: the option)."""
+    if not prefix:
+        return option
+    if option.startswith("src_"):
+        return prefix + "import_" + option[len("src_"):]
+    return prefix + ("dir" if option == "directory" else option)
+
+
+def request_problems(params: Mapping[str, Any], prefix: str = "") -> List[Problem]:
+    """Every problem with the CA module's inputs at once, each naming its variable (see variable_name), before
+    the module touches the CA host: paths absolute and distinct, a positive lifetime, a path length of 0 or
+    more, a subject with a CN, no empty passphrase, an import's certificate and key together (its chain and
+    passphrase only with them), and the files to import present."""
+    def name(option: str) -> str:
+        return variable_name(option, prefix)
+
+    problems: List[Problem] = []
+    paths = [(o, params.get(o)) for o in ("directory", "certificate_path", "privatekey_path", "chain_path")]
+    for option, path in paths:
+        if path is not None and not os.path.isabs(str(path)):
+            problems.append((name(option), "%s (%s) must be an absolute path" % (name(option), path)))
+    if params.get("certificate_path") and params.get("certificate_path") == params.get("privatekey_path"):
+        problems.append((name("privatekey_path"), "%s and %s must differ (both are %s)" % (
+            name("certificate_path"), name("privatekey_path"), params["certificate_path"])))
+    if int(params.get("validity_days") or 0) <= 0:
+        problems.append((name("validity_days"), "%s (%s) must be a positive number of days" % (
+            name("validity_days"), params.get("validity_days"))))
+    if params.get("path_length") is not None and int(params["path_length"]) < 0:
+        problems.append((name("path_length"), "%s (%s) must be 0 or more" % (name("path_length"), params["path_length"])))
+    subject = params.get("subject") or {}
+    if not params.get("src_certificate_path") and "CN" not in subject:
+        problems.append((name("subject"), "%s must have a CN (it has %s)" % (
+            name("subject"), ", ".join(sorted(str(k) for k in subject)) or "nothing")))
+    for option in ("privatekey_passphrase", "src_privatekey_passphrase"):
+        if params.get(option) is not None and str(params[option]) == "":
+            problems.append((name(option), "%s is set but empty; unset it for an unencrypted key (0600), or give a "
+                                           "passphrase (from Ansible Vault)" % name(option)))
+    importing = bool(params.get("src_certificate_path"))
+    if importing != bool(params.get("src_privatekey_path")):
+        problems.append((name("src_privatekey_path" if importing else "src_certificate_path"),
+                         "importing a CA takes %s and %s together (or neither, to create a CA)" % (
+                             name("src_certificate_path"), name("src_privatekey_path"))))
+    for option in _IMPORT_ONLY:
+        if params.get(option) and not importing:
+            problems.append((name(option), "%s only goes with %s (an import)" % (name(option), name("src_certificate_path"))))
+    for option in ("src_certificate_path", "src_privatekey_path", "src_chain_path"):
+        path = params.get(option)
+        if path and not os.path.isfile(str(path)):
+            problems.append((name(option), "%s points to %s, which is not a file on the CA host" % (name(option), path)))
+    return problems
+
+
+def ensure_directory(path: str, check_mode: bool) -> bool:
+    """The CA directory, owner-only (0700): made when missing (with its parents), its mode set when it differs;
+    returns changed. Raises FileError when the path is something else than a directory."""
+    if os.path.lexists(path) and not os.path.isdir(path):
+        raise FileError("directory %s exists and is not a directory" % path)
+    if not os.path.isdir(path):
+        if not check_mode:
+            os.makedirs(path, DIR_MODE)
+            os.chmod(path, DIR_MODE)
+        return True
+    if os.stat(path).st_mode & 0o7777 != DIR_MODE:
+        if not check_mode:
+            os.chmod(path, DIR_MODE)
+        return True
+    return False
 
 
 @dataclass
