@@ -195,7 +195,8 @@ def run(lab, bench) -> Dict[str, Any]:  # pylint: disable=too-many-locals
     inv = lab.write_inventory(3)
     lab.converged = 0  # the hosts' etc/ changes below: a later rollout part resets first
     bench.say(part, "site.yml on 3 brokers with kafkasec_broker_keep_plaintext=true (a no-op after part 3)")
-    site = bench.playbook(lab, inv, "site.yml", "-e", "kafkasec_broker_keep_plaintext=true", hosts=3)
+    site = bench.playbook(lab, inv, "site.yml", "-e", "kafkasec_broker_keep_plaintext=true",
+                          "-e", "kafkasec_allow_everyone_if_no_acl_found=true", hosts=3)
     work = os.path.join(lab.work, "jmx")
     os.makedirs(work, mode=0o700, exist_ok=True)
     bundle = os.path.join(work, "bundle")
