@@ -34,8 +34,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
 KEY_MODE = "0600"
 DIR_MODE = 0o700
 
-# The options whose inputs request_problems checks, in the order its messages name them. An option
-# `src_<x>` is the role's `<prefix>import_<x>`; every other option is `<prefix><option>`.
+# The import options that only go with src_certificate_path (request_problems).
 _IMPORT_ONLY = ("src_chain_path", "src_privatekey_passphrase")
 
 # (path, bytes to write or None to leave the content alone, mode)
