@@ -384,8 +384,8 @@ def env_file_quote(value, what="value"):
 
 
 def scram_user_problems(*args, **kwargs):
-    """Why the SCRAM users cannot be kept (kafka/scram.py scram_user_problems): a list of messages."""
-    return _utils("kafka.scram").scram_user_problems(*args, **kwargs)
+    """Why the SCRAM users cannot be kept (kafka/scram_input.py scram_user_problems): a list of messages."""
+    return _utils("kafka.scram_input").scram_user_problems(*args, **kwargs)
 
 
 def store_settings(pki):

@@ -306,7 +306,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan imp
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram import scram_user_problems
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram_input import scram_user_problems
 
 
 class _BrokerConfigModule(SecretBlockModule):
@@ -322,7 +322,7 @@ def main():
             sasl_plain_users=dict(type="dict", default={}, no_log=True),
             zookeeper_sasl_password=dict(type="str", no_log=True),
             scram_users=dict(type="list", elements="raw", default=[], no_log=True),
-            scram_update_password=dict(type="str", choices=["when_changed", "on_create"], default="when_changed"),
+            scram_update_password=dict(type="str", choices=["when_changed", "on_create"], default="when_changed", no_log=False),
             ca_hosts=dict(type="list", elements="str"),
             quorum_hosts=dict(type="list", elements="str", default=[]),
             run_hosts=dict(type="list", elements="str", default=[]),

@@ -129,7 +129,7 @@ def main() -> None:
                 iterations=dict(type='int', default=8192),
                 state=dict(type='str', choices=['present', 'absent'], default='present'),
             )),
-            update_password=dict(type='str', choices=['when_changed', 'on_create'], default='when_changed'),
+            update_password=dict(type='str', choices=['when_changed', 'on_create'], default='when_changed', no_log=False),
             variable=dict(type='str', default='users'),
             request_timeout=dict(type='float', default=30),
             **KAFKA_CLIENT_OPTIONS
