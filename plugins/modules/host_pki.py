@@ -369,6 +369,10 @@ def main() -> None:
         else:
             outcome = host_pki.facts(settings)
         for item in outcome.writes:
+            if item.bookkeeping:
+                if not module.check_mode:
+                    write(module, item.path, item.data, item.mode, False)
+                continue
             if item.data is None and not os.path.exists(item.path):
                 continue  # check mode: the file a real run writes first is not there
             changed = write(module, item.path, item.data, item.mode, False) or changed

@@ -239,7 +239,8 @@ def test_truststore_only_writes_the_truststore_and_its_password(tmp_path: Path) 
     Path(s.pki_dir).mkdir(parents=True)
     first = H.truststore_only(s, [issuer.pem])
     apply(first)
-    assert sorted(p.name for p in Path(s.pki_dir).iterdir()) == ["truststore.p12", "truststore.password"]
+    assert sorted(p.name for p in Path(s.pki_dir).iterdir()) == [".truststore.p12.seal", "truststore.p12",
+                                                                 "truststore.password"]
     assert first.result["truststore_changed"] and first.result["secret_fields"] == ["truststore_password"]
     again = H.truststore_only(s, [issuer.pem])
     assert not again.result["truststore_changed"] and all(item.data is None for item in again.writes)

@@ -115,8 +115,10 @@ def test_host_files_and_modes(lab: Lab) -> None:
     assert stat.S_IMODE((ca_dir(lab) / 'ca.key').stat().st_mode) == 0o600
     for name in BROKERS:
         host = broker(lab, name)
+        # Each PKCS12 store has its seal beside it (pki/store_files.py), owner-only like the store.
         expected = {'%s.key' % name: 0o600, '%s.crt' % name: 0o644, 'ca-chain.crt': 0o644,
-                    'keystore.p12': 0o600, 'truststore.p12': 0o600, 'keystore.password': 0o600}
+                    'keystore.p12': 0o600, 'truststore.p12': 0o600, 'keystore.password': 0o600,
+                    '.keystore.p12.seal': 0o600, '.truststore.p12.seal': 0o600}
         if 'kafkasec_truststore_password' not in host.vars:
             expected['truststore.password'] = 0o600
         modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in host.pki_dir.iterdir()}
@@ -347,7 +349,7 @@ def test_truststore_role_alone_converges_and_refuses_bad_input(tmp_path: Path) -
     first = lab.run(playbook=playbook)
     assert first.rc == 0 and first.changed(client.name) > 0, first.describe()
     files = sorted(p.name for p in client.pki_dir.iterdir())
-    assert files == ['truststore.p12', 'truststore.password'], files  # no key, no keystore
+    assert files == ['.truststore.p12.seal', 'truststore.p12', 'truststore.password'], files  # no key, no keystore
     listing = keytool_list(client.file('truststore.p12'), store_password(client, 'truststore'))
     assert listing.count('trustedCertEntry') == 1 and 'kafkasec lab CA' in listing, listing
     second = lab.run(playbook=playbook)

@@ -46,7 +46,6 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram_input imp
     ScramError,
     ScramUser,
     parse_users,
-    scram_user_problems,
 )
 
 __all__ = [

@@ -250,6 +250,9 @@ class FileWrite:
     path: str
     data: Optional[bytes]
     mode: str
+    # Bookkeeping (a store's seal): written after the files before it, never in check mode, and
+    # never a change of its own.
+    bookkeeping: bool = False
 
 
 @dataclass
@@ -358,6 +361,8 @@ def _differs(path: str, data: bytes) -> bool:
 
 def _add_store(outcome: StepOutcome, kind: str, path: str, store: StoreOutcome, mode: str) -> bool:
     outcome.writes.append(FileWrite(path, store.data, mode))
+    if store.seal is not None:
+        outcome.writes.append(FileWrite(store.seal_file, store.seal, "0600", bookkeeping=True))
     outcome.warnings += store.warnings
     if store.data is not None:
         outcome.changed_parts.append(kind)
