@@ -319,15 +319,18 @@ def task_times(records: Iterable[Mapping[str, Any]], ca_names: Iterable[str]) ->
 
 
 def config_summary(base: Sequence[Any], connection: Sequence[Any]) -> Dict[str, Any]:
-    """forks, pipelining and ssh_args in effect, from `ansible-config dump --format json` (base) and
-    `ansible-config dump --format json -t connection` (the ssh plugin's own settings win)."""
+    """forks, pipelining, ssh_args and inject_facts_as_vars in effect, from `ansible-config dump
+    --format json` (base) and `ansible-config dump --format json -t connection` (the ssh plugin's own
+    settings win)."""
     b = dict((i["name"], i.get("value")) for i in base if isinstance(i, dict) and "name" in i)
     ssh: Dict[str, Any] = {}
     for block in connection:
         if isinstance(block, dict) and isinstance(block.get("ssh"), list):
             ssh = dict((i["name"], i.get("value")) for i in block["ssh"] if isinstance(i, dict) and "name" in i)
     pipelining = ssh["pipelining"] if ssh.get("pipelining") is not None else b.get("ANSIBLE_PIPELINING")
-    return {"forks": b.get("DEFAULT_FORKS"), "pipelining": bool(pipelining), "ssh_args": ssh.get("ssh_args")}
+    inject = b.get("INJECT_FACTS_AS_VARS")
+    return {"forks": b.get("DEFAULT_FORKS"), "pipelining": bool(pipelining), "ssh_args": ssh.get("ssh_args"),
+            "inject_facts_as_vars": True if inject is None else bool(inject)}
 
 
 # -- the projection ----------------------------------------------------------------------------------------
@@ -556,9 +559,10 @@ def _render_configs(env: Mapping[str, Any]) -> List[str]:
         return []
     where = {"recommended": "the repository's `ansible.cfg`", "defaults": "an empty file: Ansible's own defaults"}
     lines = ["## Ansible configurations", ""]
-    lines += _table(["configuration", "ANSIBLE_CONFIG", "forks", "pipelining", "ssh_args"],
+    lines += _table(["configuration", "ANSIBLE_CONFIG", "forks", "pipelining", "ssh_args", "inject_facts_as_vars"],
                     [[name, where.get(name, name), str(c.get("forks")), on_off(c.get("pipelining")),
-                      "`%s`" % c.get("ssh_args")] for name, c in cfgs.items()])
+                      "`%s`" % c.get("ssh_args"), on_off(c.get("inject_facts_as_vars", True))]
+                     for name, c in cfgs.items()])
     lines += ["", env.get("configs_note", ""), ""]
     return lines
 

@@ -339,13 +339,17 @@ def test_task_times_split_the_ca_host_the_signing_and_each_host_s_own_tasks():
 
 def test_config_summary_reads_ansible_config_dumps():
     base = [{"name": "DEFAULT_FORKS", "origin": "default", "value": 5},
-            {"name": "ANSIBLE_PIPELINING", "origin": "default", "value": False}, {"name": "CONFIG_FILE", "value": "x"}]
+            {"name": "ANSIBLE_PIPELINING", "origin": "default", "value": False}, {"name": "CONFIG_FILE", "value": "x"},
+            {"name": "INJECT_FACTS_AS_VARS", "origin": "ansible.cfg", "value": False}]
     conn = [{"local": [{"name": "pipelining", "value": False}]},
             {"ssh": [{"name": "pipelining", "value": True},
                      {"name": "ssh_args", "value": "-o ControlMaster=auto -o ControlPersist=300s"}]}]
     assert benchlib.config_summary(base, conn) == {"forks": 5, "pipelining": True,
-                                                   "ssh_args": "-o ControlMaster=auto -o ControlPersist=300s"}
+                                                   "ssh_args": "-o ControlMaster=auto -o ControlPersist=300s",
+                                                   "inject_facts_as_vars": False}
     assert benchlib.config_summary(base, [])["pipelining"] is False
+    # Ansible's default injects facts as variables.
+    assert benchlib.config_summary(base[:2], [])["inject_facts_as_vars"] is True
 
 
 # -- the projection ----------------------------------------------------------------------------------------
