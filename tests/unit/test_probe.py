@@ -25,6 +25,7 @@ import warnings
 
 import pytest
 
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka import probe as probe_module
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import core as pki
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import (
     ProbeError,
@@ -308,6 +309,37 @@ def test_client_certificate_from_another_ca_is_refused_after_a_tls13_handshake(c
     handshake = checks(result)["handshake"]
     assert not handshake.ok
     assert handshake.detail.startswith("TLSv1.3 ") and "ALERT" in handshake.detail.upper()
+
+
+def test_an_accepted_tls13_client_does_not_wait_for_a_refusal_alert(certs, server_factory, monkeypatch):
+    # The careful exchange waits up to TLS13_ALERT_WAIT for a refusal before it writes; a Kafka probe
+    # that is answered at once does not. With a 3 s wait, the probe's main session must stay far below it.
+    monkeypatch.setattr(probe_module, "TLS13_ALERT_WAIT", 3.0)
+    server = server_factory(cert=certs.server["cert"], key=certs.server["key"], client_ca=certs.ca_path,
+                            versions=("TLSv1.3", "TLSv1.3"))
+    started = time.monotonic()
+    result = probe(request(server, certs, client_cert_path=certs.client["cert"], client_key_path=certs.client["key"]))
+    elapsed = time.monotonic() - started
+    assert result.ok, result.message()
+    assert "Kafka answered ApiVersions" in checks(result)["handshake"].detail
+    assert elapsed < 2.0, elapsed
+
+
+def test_a_refused_tls13_client_is_asked_again_to_name_the_reason(certs, server_factory, monkeypatch):
+    asked = []
+    real = probe_module.open_session
+
+    def counting(request, ctx, payload=None, eager=False):
+        asked.append(eager)
+        return real(request, ctx, payload, eager)
+
+    monkeypatch.setattr(probe_module, "open_session", counting)
+    server = server_factory(cert=certs.server["cert"], key=certs.server["key"], client_ca=certs.ca_path,
+                            versions=("TLSv1.3", "TLSv1.3"))
+    result = probe(request(server, certs, client_cert_path=certs.stranger_client["cert"],
+                           client_key_path=certs.stranger_client["key"]))
+    assert asked[:2] == [True, False], asked
+    assert "ALERT" in checks(result)["handshake"].detail.upper()
 
 
 def test_missing_client_certificate_is_hinted(certs, server_factory):
