@@ -29,13 +29,13 @@ NEW_LEAF = make_leaf(CA, KEY, "kafka-1", dns=["kafka-1.example.test"])
 def keystore(path: Path, password: str = PASSWORD, leaf: Any = LEAF, store_type: str = "pkcs12",
              on_mismatch: str = "fail") -> F.StoreOutcome:
     return F.keystore_outcome(store_type, str(path), None if store_type == "pem" else password, on_mismatch, KEY,
-                              [leaf, CA.cert], "kafka", "key", "certificate")
+                              [leaf, CA.cert], "kafka", "key", "certificate", sealed=True)
 
 
 def truststore(path: Path, password: str = PASSWORD, cas: Any = (CA,), store_type: str = "pkcs12",
                prefix: str = "kafkasec-ca", on_mismatch: str = "fail") -> F.StoreOutcome:
     return F.truststore_outcome(store_type, str(path), None if store_type == "pem" else password, on_mismatch,
-                                [ca.cert for ca in cas], prefix)
+                                [ca.cert for ca in cas], prefix, sealed=True)
 
 
 def apply(outcome: F.StoreOutcome, path: Path) -> None:
@@ -159,6 +159,16 @@ def test_pem_stores_have_no_seal(tmp_path: Path, kind: str) -> None:
     apply(first, path)
     again = make(path, store_type="pem")
     assert (first.seal, again.seal, again.data) == (None, None, None)
+    assert not Path(F.seal_path(str(path))).exists()
+
+
+def test_unsealed_stores_write_no_seal(tmp_path: Path) -> None:
+    # The standalone keystore and truststore modules (client bundles) ask for no seal.
+    path = tmp_path / "keystore.p12"
+    outcome = F.keystore_outcome("pkcs12", str(path), PASSWORD, "fail", KEY, [LEAF, CA.cert], "kafka", "key", "cert")
+    apply(outcome, path)
+    again = F.keystore_outcome("pkcs12", str(path), PASSWORD, "fail", KEY, [LEAF, CA.cert], "kafka", "key", "cert")
+    assert (outcome.seal, again.seal, again.data) == (None, None, None)
     assert not Path(F.seal_path(str(path))).exists()
 
 

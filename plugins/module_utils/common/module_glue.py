@@ -70,9 +70,6 @@ def run_store_module(options: Dict[str, Dict[str, Any]], ensure: Callable[[Dict[
         outcome = ensure(module.params)
         changed = write(module, module.params['path'], outcome.data, module.params['mode'] or default_mode(module.params),
                         False)
-        if outcome.seal is not None and not module.check_mode:
-            # bookkeeping beside the store (pki/store_files.py), not a change of its own
-            write(module, outcome.seal_file, outcome.seal, '0600', False)
     except EXPECTED_ERRORS as exc:
         module.fail_json(msg=str(exc))
     for warning in outcome.warnings:

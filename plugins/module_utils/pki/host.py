@@ -418,7 +418,7 @@ def install(s: HostPki, signed: Optional[Mapping[str, Any]], ca_chain: Sequence[
         store = keystore_outcome(s.keystore_type, s.keystore_path, passwords["keystore"],
                                  s.keystore_on_password_mismatch, key, certs, s.keystore_alias,
                                  "kafkasec_cert_privatekey_path %s" % s.privatekey_path,
-                                 "kafkasec_cert_certificate_path %s" % s.certificate_path)
+                                 "kafkasec_cert_certificate_path %s" % s.certificate_path, sealed=True)
         keystore_changed = _add_store(outcome, "keystore", s.keystore_path, store, "0600")
     elif certs or not key_available:
         outcome.changed_parts.append("keystore")  # check mode before the first run: it would be written
@@ -435,7 +435,7 @@ def install(s: HostPki, signed: Optional[Mapping[str, Any]], ca_chain: Sequence[
             trusted = (load_certificates(existing, "kafkasec_cert_ca_chain_path %s" % s.ca_chain_path)
                        if existing else []) + trusted
         store = truststore_outcome(s.truststore_type, s.truststore_path, passwords.get("truststore"),
-                                   s.truststore_on_password_mismatch, trusted, s.truststore_alias_prefix)
+                                   s.truststore_on_password_mismatch, trusted, s.truststore_alias_prefix, sealed=True)
         truststore_changed = _add_store(outcome, "truststore", s.truststore_path, store,
                                         "0600" if s.truststore_type != "pem" else "0644")
         truststore_fingerprints = store.result["fingerprints"]
@@ -456,7 +456,7 @@ def truststore_only(s: HostPki, ca_chain: Sequence[str]) -> StepOutcome:
     for index, pem in enumerate(list(ca_chain) + list(s.truststore_extra_certificates)):
         trusted += load_certificates(pem, "CA certificate %d" % index)
     store = truststore_outcome(s.truststore_type, s.truststore_path, passwords.get("truststore"),
-                               s.truststore_on_password_mismatch, trusted, s.truststore_alias_prefix)
+                               s.truststore_on_password_mismatch, trusted, s.truststore_alias_prefix, sealed=True)
     changed = _add_store(outcome, "truststore", s.truststore_path, store,
                          "0600" if s.truststore_type != "pem" else "0644")
     outcome.result = dict(pki_dir=s.pki_dir, truststore_path=s.truststore_path, truststore_type=s.truststore_type,

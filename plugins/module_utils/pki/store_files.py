@@ -5,8 +5,9 @@
 
 Parsing a PKCS12 keystore is the dearest step of a rerun: cryptography derives the MAC and the key
 bag's keys from the password and checks the RSA key on every load (about 0.15 CPU-second for
-RSA-3072; a JKS store first costs a keytool JVM). So a store this collection wrote or verified
-gets a seal beside it (``.<store name>.seal``, 0600): the SHA-256 of the store's bytes and an
+RSA-3072; a JKS store first costs a keytool JVM). So a host's own store (host_pki; not the stores
+of a client bundle, which is handed over as it is) that this collection wrote or verified gets a
+seal beside it (``.<store name>.seal``, 0600): the SHA-256 of the store's bytes and an
 HMAC, under a key derived from the store password (PBKDF2, as many rounds as the store's own MAC),
 of the content it holds. When the store's bytes, the password and the wanted content all match
 the seal, the store is not parsed. Anything else (no seal, a store written or restored by someone
@@ -155,8 +156,12 @@ def ensure_keystore(params: Mapping[str, Any]) -> StoreOutcome:
 
 
 def keystore_outcome(store_type: str, path: str, password: Optional[str], on_mismatch: str, key: Any,
-                     chain: Sequence[Any], alias: str, key_source: str, cert_source: str) -> StoreOutcome:
-    """What the keystore at `path` must hold (key, chain under alias), compared with what it holds."""
+                     chain: Sequence[Any], alias: str, key_source: str, cert_source: str,
+                     sealed: bool = False) -> StoreOutcome:
+    """What the keystore at `path` must hold (key, chain under alias), compared with what it holds.
+
+    `sealed`: keep a seal beside the store (a host's own stores, checked on every run; not the
+    stores of a client bundle, a directory that is handed over as it is)."""
     check_key_matches_chain(key, chain, key_source, cert_source)
     _check_chain_order(chain, cert_source)
     alias = {"pem": "", "jks": alias.lower()}.get(store_type, alias)  # JKS lower-cases aliases
@@ -168,7 +173,7 @@ def keystore_outcome(store_type: str, path: str, password: Optional[str], on_mis
     result = dict(fingerprint_sha256=wanted.chain_fingerprints[0], chain_length=len(chain), type=store_type,
                   alias=alias or None)
     return StoreOutcome(data, have.describe() + "\n" if have else "", wanted.describe() + "\n", result, warnings,
-                        _seal(store_type, existing, data, password, wanted), seal_path(path))
+                        _seal(store_type, existing, data, password, wanted) if sealed else None, seal_path(path))
 
 
 def ensure_truststore(params: Mapping[str, Any]) -> StoreOutcome:
@@ -185,8 +190,9 @@ def ensure_truststore(params: Mapping[str, Any]) -> StoreOutcome:
 
 
 def truststore_outcome(store_type: str, path: str, password: Optional[str], on_mismatch: str, certs: Sequence[Any],
-                       alias_prefix: str) -> StoreOutcome:
-    """What the truststore at `path` must hold (these CA certificates), compared by fingerprints."""
+                       alias_prefix: str, sealed: bool = False) -> StoreOutcome:
+    """What the truststore at `path` must hold (these CA certificates), compared by fingerprints
+    (`sealed`: as keystore_outcome's)."""
     if not certs:
         raise PkiError("certificates and certificate_paths are both empty: a truststore needs at least one CA")
     named = truststore_aliases(certs, alias_prefix)
@@ -200,4 +206,4 @@ def truststore_outcome(store_type: str, path: str, password: Optional[str], on_m
     data = None if same else build_truststore(store_type, named, password, path)
     result = dict(fingerprints=sorted(wanted.fingerprints), aliases=[alias for alias, _cert in named if alias], type=store_type)
     return StoreOutcome(data, have.describe() if have else "", wanted.describe(), result, warnings,
-                        _seal(store_type, existing, data, password, wanted), seal_path(path))
+                        _seal(store_type, existing, data, password, wanted) if sealed else None, seal_path(path))
