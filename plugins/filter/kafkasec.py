@@ -329,6 +329,33 @@ def backup_call_needed(plan_backup, run_results, closing=False):
         [r if isinstance(r, Mapping) else None for r in (run_results or [])], bool(closing))
 
 
+# What the broker role's backup task reads to decide (roles/broker/vars/main.yml
+# kafkasec_broker__backup_call_needed): the plan call's answer, and the results this run registered
+# for the calls that write the set's files. tests/unit/test_backups.py keeps the two lists in step.
+BACKUP_PLAN_VARIABLE = "kafkasec_broker__node"
+BACKUP_RESULT_VARIABLES = ("kafkasec_certificates__request", "kafkasec_pki", "kafkasec_broker__config")
+
+
+def backup_hosts(hosts, hostvars, closing=False):
+    """The hosts among ``hosts`` whose backup task may call the host (backup_call_needed, on each host's
+    registered results in ``hostvars``), in their order: a backup play over them evaluates nothing on a
+    host that needs no set. The task's own condition stays the authority."""
+    backups = _utils("common.backups")
+    chosen = []
+    for host in hosts or []:
+        try:
+            variables = hostvars[host]
+        except (KeyError, TypeError):
+            variables = {}
+        node = variables.get(BACKUP_PLAN_VARIABLE) if isinstance(variables, Mapping) else None
+        plan = node.get("backup") if isinstance(node, Mapping) else None
+        results = [variables.get(name) if isinstance(variables, Mapping) else None for name in BACKUP_RESULT_VARIABLES]
+        if backups.backup_call_needed(plan if isinstance(plan, Mapping) else None,
+                                      [r if isinstance(r, Mapping) else None for r in results], bool(closing)):
+            chosen.append(host)
+    return chosen
+
+
 def backup_run_stamps(now):
     """{before, after}: the stamps of a run's first and closing backup sets, from its start time (common/backups.py)."""
     backups = _utils("common.backups")
@@ -434,6 +461,7 @@ class FilterModule(object):
             "jmx_service_of_groups": jmx_service_of_groups,
             "jmx_verify_wanted": jmx_verify_wanted,
             "backup_call_needed": backup_call_needed,
+            "backup_hosts": backup_hosts,
             "backup_run_stamps": backup_run_stamps,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,

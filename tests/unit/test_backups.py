@@ -9,15 +9,18 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import stat
 
 import pytest
+import yaml
 
 from ansible_runner import run_module
 
+from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as filters
+from ansible_collections.kafkasec.tls.plugins.filter.kafkasec import FilterModule
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import (
     BackupError, backup_call_needed, list_sets, newest_set_matches, restore, run_stamps, snapshot)
-from ansible_collections.kafkasec.tls.plugins.filter.kafkasec import FilterModule
 
 UTC = datetime.timezone.utc
 RUN_STAMP_CASES = [
@@ -31,6 +34,8 @@ RUN_STAMP_CASES = [
     ("a naive time is UTC", datetime.datetime(2026, 12, 7, 10, 30, 0, 5), "20261207T103000.000005Z",
      "20261207T103000.000006Z"),
 ]
+
+REPO = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 
 
 @pytest.mark.parametrize("case,now,before,after", RUN_STAMP_CASES, ids=[c[0] for c in RUN_STAMP_CASES])
@@ -190,3 +195,42 @@ CHANGED, UNCHANGED, SKIPPED = {'changed': True}, {'changed': False}, {'skipped':
 ])
 def test_backup_call_needed(plan, results, closing, expected):
     assert backup_call_needed(plan, results, closing) is expected
+
+
+# -- the backup plays' hosts (filter backup_hosts): the same rule, on what each host registered --------------
+
+NEEDED, HELD = {'backup': {'needed': True}}, {'backup': {'needed': False, 'newest': 's1'}}
+
+
+@pytest.mark.parametrize('hostvars, closing, expected', [
+    # before the run: a converged node (the newest set holds its files, nothing written yet) is left out
+    ({'k1': {'kafkasec_broker__node': HELD}, 'k2': {'kafkasec_broker__node': NEEDED}}, False, ['k2']),
+    # no plan answer (a host outside --limit, or a plan that did not run): kept, the task decides
+    ({'k1': {}, 'k2': {'kafkasec_broker__node': HELD}}, False, ['k1']),
+    # a writing call already ran in this run: the plan's answer may be stale
+    ({'k1': {'kafkasec_broker__node': HELD, 'kafkasec_pki': UNCHANGED}, 'k2': {'kafkasec_broker__node': HELD}},
+     False, ['k1']),
+    # the closing set: only where a call of this run changed a file, whichever call it was
+    ({'k1': {'kafkasec_broker__node': HELD, 'kafkasec_certificates__request': UNCHANGED, 'kafkasec_pki': UNCHANGED,
+             'kafkasec_broker__config': CHANGED},
+      'k2': {'kafkasec_broker__node': NEEDED, 'kafkasec_pki': UNCHANGED, 'kafkasec_broker__config': UNCHANGED},
+      'k3': {'kafkasec_certificates__request': CHANGED}}, True, ['k1', 'k3']),
+    # every node converged: an empty play
+    ({'k1': {'kafkasec_broker__node': HELD}, 'k2': {'kafkasec_broker__node': HELD}}, False, []),
+])
+def test_backup_hosts(hostvars, closing, expected):
+    hosts = sorted(hostvars)
+    assert FilterModule().filters()['backup_hosts'](hosts, hostvars, closing=closing) == expected
+
+
+def test_backup_hosts_keeps_the_order_and_tolerates_unknown_hosts():
+    hostvars = {'b': {'kafkasec_broker__node': NEEDED}, 'a': {'kafkasec_broker__node': NEEDED}}
+    assert FilterModule().filters()['backup_hosts'](['b', 'zz', 'a'], hostvars) == ['b', 'zz', 'a']
+
+
+def test_backup_hosts_reads_what_the_backup_task_reads():
+    # The filter and the role variable that guards the backup task read the same registered results.
+    with open(os.path.join(REPO, 'roles', 'broker', 'vars', 'main.yml')) as handle:
+        expression = yaml.safe_load(handle)['kafkasec_broker__backup_call_needed']
+    read = re.findall(r'(kafkasec_\w+)(?:\.\w+)? \| default\(none\)', expression)
+    assert read == [filters.BACKUP_PLAN_VARIABLE] + list(filters.BACKUP_RESULT_VARIABLES), read
