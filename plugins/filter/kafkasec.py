@@ -340,18 +340,18 @@ def backup_hosts(hosts, hostvars, closing=False):
     """The hosts among ``hosts`` whose backup task may call the host (backup_call_needed, on each host's
     registered results in ``hostvars``), in their order: a backup play over them evaluates nothing on a
     host that needs no set. The task's own condition stays the authority."""
-    backups = _utils("common.backups")
     chosen = []
     for host in hosts or []:
         try:
             variables = hostvars[host]
         except (KeyError, TypeError):
-            variables = {}
-        node = variables.get(BACKUP_PLAN_VARIABLE) if isinstance(variables, Mapping) else None
-        plan = node.get("backup") if isinstance(node, Mapping) else None
-        results = [variables.get(name) if isinstance(variables, Mapping) else None for name in BACKUP_RESULT_VARIABLES]
-        if backups.backup_call_needed(plan if isinstance(plan, Mapping) else None,
-                                      [r if isinstance(r, Mapping) else None for r in results], bool(closing)):
+            variables = None
+        if not isinstance(variables, Mapping):
+            variables = {}  # an unknown host: nothing registered, so the rule keeps it
+        node = variables.get(BACKUP_PLAN_VARIABLE)
+        # backup_call_needed (the filter above) turns anything that is not a mapping into "not registered".
+        if backup_call_needed(node.get("backup") if isinstance(node, Mapping) else None,
+                              [variables.get(name) for name in BACKUP_RESULT_VARIABLES], closing):
             chosen.append(host)
     return chosen
 

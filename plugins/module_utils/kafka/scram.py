@@ -5,9 +5,10 @@
 
 Plain, typed Python with no Ansible imports. ``parse_users`` (kafka/scram_input.py, re-exported
 here) checks the whole wanted list (names, mechanisms, iterations, passwords) before anything is
-read or written, so one bad entry stops the task with a message naming the entry and the variable. ``plan`` is a pure function of what is
-wanted, what the cluster has (DescribeUserScramCredentials: user -> {mechanism: iterations}) and
-whether a password is still the current one; ``ScramAdmin`` reads and writes the cluster with
+read or written, so one bad entry stops the task with a message naming the entry and the
+variable. ``plan`` is a pure function of what is wanted, what the cluster has
+(DescribeUserScramCredentials: user -> {mechanism: iterations}) and whether a password is still
+the current one; ``ScramAdmin`` reads and writes the cluster with
 confluent-kafka's AdminClient (AlterUserScramCredentials, KIP-554), connected as the node (mTLS).
 
 Kafka keeps only a salted hash of a SCRAM password, so "is the password unchanged?" cannot be
