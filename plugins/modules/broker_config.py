@@ -212,8 +212,16 @@ known_state:
     - With O(step=plan) and O(digest_key), what the controller needs to tell whether a merge would change the file
       (C(digests) of every key's value under O(digest_key), C(mode), C(owner), C(group), which store paths are
       C(present), the keys the plan C(remove)s, the C(pending) restart record and its C(marker) file's
-      attributes); no value of the file.
+      attributes, and the C(node_reading) handed on as RV(node_reading)); no value of the file.
   returned: when step is plan and digest_key is given
+  type: dict
+node_reading:
+  description:
+    - With O(step=apply), when the action plugin found on the controller that the merge changes nothing (so the
+      host was not contacted and is as this run's plan call read it), what that call read for the restart order
+      step, in the shape of M(kafkasec.tls.pending_restart)'s query result (C(pending), C(reasons), C(node),
+      C(quorum_state)). Pass it as that module's O(kafkasec.tls.pending_restart#module:known_reading).
+  returned: when step is apply and the merge was decided on the controller (a node the restart plays can read)
   type: dict
 backup:
   description: With O(step=plan) and O(backup), C(needed) (the files differ from the newest set, or there is none) and C(newest) (its stamp).
@@ -305,7 +313,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.broker_plan imp
 )
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts, node_reading
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram_input import scram_user_problems
 
 
@@ -372,7 +380,9 @@ def main():
                          **result)
 
     plan = plan_node(props, settings)
-    marker = pending_record.marker_path(path)
+    # Next to the path the operator names, as every reader of the record (the restart plays) looks for it:
+    # not next to the file a symlinked server.properties resolves to.
+    marker = pending_record.marker_path(params["path"])
     pending = pending_record.read(marker)
     problems = list(plan.problems)
     if params["step"] == "plan":
@@ -406,6 +416,12 @@ def main():
                                                   [item for item in params["store_paths"].values() if item],
                                                   pending, marker),
                                          remove=list(plan.remove))
+            try:
+                # What the restart order step reads of the node: a merge that leaves the host untouched hands
+                # it on (node_reading), so that step asks the host nothing either.
+                result["known_state"]["node_reading"] = node_reading(props, pending)
+            except RollError:
+                pass  # not a node the restart plays can read yet: they ask the host and say why
         if params["backup"]:
             backup = params["backup"]
             try:

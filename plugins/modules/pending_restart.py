@@ -45,10 +45,20 @@ options:
     description:
       - A Kafka node's C(server.properties); with it the result carries RV(node) and RV(quorum_state).
     type: path
+  known_reading:
+    description:
+      - "With O(state=query): this run's earlier reading of the node, taken by a call after which
+        nothing on the host changed: M(kafkasec.tls.broker_config)'s RV(kafkasec.tls.broker_config#module:node_reading),
+        which a merge returns only when it found, on the controller, that the file already holds
+        its block. The module's action plugin then returns it as this query's result and does not
+        contact the host."
+      - Leave it out whenever something may have changed the node's files since that reading.
+    type: dict
 extends_documentation_fragment:
   - ansible.builtin.files
 notes:
   - Check mode reports what would change and changes nothing.
+  - An action plugin answers a query with O(known_reading) on the controller; anything else runs the module.
 """
 
 EXAMPLES = r"""
@@ -99,23 +109,15 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_reading
 
 
-def _node(module, path):
+def _node_reading(module, path, pending):
     try:
         with open(path, "rb") as handle:
-            facts = node_facts(load(handle.read().decode("latin-1")))
+            return node_reading(load(handle.read().decode("latin-1")), pending)
     except (IOError, OSError, PropertiesError, RollError) as exc:
         module.fail_json(msg="%s: %s" % (path, to_native(exc)))
-    quorum_state = ""
-    if facts["is_controller"]:
-        try:
-            with open(os.path.join(facts["metadata_dir"], "__cluster_metadata-0", "quorum-state"), "r") as handle:
-                quorum_state = handle.read()
-        except (IOError, OSError):
-            quorum_state = ""
-    return facts, quorum_state
 
 
 def main():
@@ -126,6 +128,7 @@ def main():
             reasons=dict(type="list", elements="str", default=[]),
             controller_switch=dict(type="bool", default=False),
             properties_path=dict(type="path"),
+            known_reading=dict(type="dict"),
         ),
         add_file_common_args=True,
         supports_check_mode=True,
@@ -135,7 +138,8 @@ def main():
     current = pending_record.read(path)
     result = dict(changed=False, pending=current)
     if params["properties_path"]:
-        result["node"], result["quorum_state"] = _node(module, params["properties_path"])
+        reading = _node_reading(module, params["properties_path"], current)
+        result.update(node=reading["node"], quorum_state=reading["quorum_state"])
 
     if params["state"] == "absent":
         result["pending"] = {}

@@ -54,7 +54,8 @@ def kafka_nodes_of(case):
                  subject=case["hostvars"].get(h, {}).get("kafkasec_cert_subject", {})) for h in hosts]
 
 
-def settings_for(case, **overrides):
+def settings_params(case, **overrides):
+    """The case's settings as the role hands them to kafkasec.tls.broker_config (option settings)."""
     v = role_vars(case)
     host = case["hostname"]
     dns = v.get("kafkasec_cert_dns_names", [host] + list(v.get("kafkasec_cert_extra_dns_names", [])))
@@ -82,7 +83,11 @@ def settings_for(case, **overrides):
         super_users=v["kafkasec_super_users"], allow_everyone_if_no_acl_found=v["kafkasec_allow_everyone_if_no_acl_found"],
         kafka_nodes=kafka_nodes_of(case))
     params.update(overrides)
-    return bp.settings_from(params)
+    return params
+
+
+def settings_for(case, **overrides):
+    return bp.settings_from(settings_params(case, **overrides))
 
 
 def plan_for(case, **overrides):

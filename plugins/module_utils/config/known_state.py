@@ -151,8 +151,12 @@ def merge_check(args: Mapping[str, Any], known: Mapping[str, Any]) -> List[str]:
 def unchanged_merge_result(known: Mapping[str, Any]) -> Dict[str, Any]:
     """broker_config's result for step=apply when merge_check found nothing to do."""
     record = kept_record(known.get("pending") or {})
-    return dict(changed=False, changed_keys=[], added_keys=[], updated_keys=[], removed_keys=[], pending=record,
-                restart=dict(reasons=list(record.get("reasons", [])),
-                             controller_switch=bool(record.get("controller_switch")), live_reload=False,
-                             reload_listeners=[], reload_ports={}),
-                msg="the file already holds the block (decided on the controller from this run's plan call)")
+    result = dict(changed=False, changed_keys=[], added_keys=[], updated_keys=[], removed_keys=[], pending=record,
+                  restart=dict(reasons=list(record.get("reasons", [])),
+                               controller_switch=bool(record.get("controller_switch")), live_reload=False,
+                               reload_listeners=[], reload_ports={}),
+                  msg="the file already holds the block (decided on the controller from this run's plan call)")
+    if known.get("node_reading"):
+        # The host is as the plan call read it: the restart order step can take the node from here.
+        result["node_reading"] = dict(known["node_reading"])
+    return result

@@ -8,11 +8,14 @@ Plain, typed Python with no Ansible imports, used by the filters of plugins/filt
 - `parse_listeners`  Kafka's ``listeners`` value -> {name: {"host", "port"}}
 - `quorum_leader`    the active controller, from the controllers' ``quorum-state`` files
 - `roll_order`       broker-only nodes first, then the controllers, the active controller last
+- `node_reading`     what a restart play reads of a node (kafkasec.tls.pending_restart's query, and
+                     kafkasec.tls.broker_config's plan call for the same run)
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
@@ -257,3 +260,39 @@ def node_facts(props: Mapping[str, str]) -> Dict[str, Any]:
         dynamic_quorum=("controller" in roles and not str(props.get("controller.quorum.voters", "")).strip()
                         and bool(str(props.get("controller.quorum.bootstrap.servers", "")).strip())),
     )
+
+
+def quorum_state_text(facts: Mapping[str, Any]) -> str:
+    """A controller's ``quorum-state`` file (``node_facts``' metadata_dir), '' for a broker-only node or
+    when the file cannot be read (a controller that never started)."""
+    if not facts.get("is_controller"):
+        return ""
+    try:
+        with open(os.path.join(str(facts["metadata_dir"]), "__cluster_metadata-0", "quorum-state"), "r") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return ""
+
+
+def node_reading(props: Mapping[str, str], pending: Mapping[str, Any]) -> Dict[str, Any]:
+    """What the order step of a restart reads of a node: its ``pending`` restart record and reasons,
+    ``node_facts`` and a controller's quorum-state. kafkasec.tls.pending_restart's query returns it;
+    kafkasec.tls.broker_config's plan call takes it too, so that a run whose merge did not touch the
+    node hands it to the order step instead of asking the host again. Raises RollError as node_facts."""
+    facts = node_facts(props)
+    return dict(pending=dict(pending), reasons=[str(reason) for reason in pending.get("reasons", [])], node=facts,
+                quorum_state=quorum_state_text(facts))
+
+
+def known_query_result(args: Mapping[str, Any], known: Optional[Mapping[str, Any]]) -> Optional[Dict[str, Any]]:
+    """kafkasec.tls.pending_restart's result for a query (``args``: the module's options) that this
+    run's earlier ``node_reading`` (``known``) answers, or None when the host must be asked: not a
+    query, no properties_path, or no complete reading."""
+    if not known or args.get("state", "query") != "query" or not args.get("properties_path"):
+        return None
+    if not (isinstance(known.get("pending"), Mapping) and isinstance(known.get("node"), Mapping)
+            and isinstance(known.get("reasons"), list) and isinstance(known.get("quorum_state"), str)):
+        return None
+    return dict(changed=False, pending=dict(known["pending"]), reasons=list(known["reasons"]), node=dict(known["node"]),
+                quorum_state=known["quorum_state"],
+                msg="read earlier in this run (the node's files have not changed since; decided on the controller)")
