@@ -87,6 +87,22 @@ options:
       RV(ok) and RV(failed_gates).
     type: bool
     default: true
+  tls_check_first:
+    description:
+      - With O(security_protocol=SSL), first try one TLS handshake (and a Kafka ApiVersions exchange) with the first
+        of O(bootstrap_servers), with the client certificate and host name verification, for at most 5 s. When it
+        fails, the module reads the cluster through O(plaintext_bootstrap_servers) over PLAINTEXT instead, or,
+        without them, waits for nothing and returns RV(ok) with an empty RV(connection).
+      - For a node about to restart (M(kafkasec.tls.rolling_restart)'s precheck) - its TLS listener may exist only
+        in its file until the restart brings it up, and a node that is down has no listener to read through and
+        can always restart. One call instead of a probe and a wait.
+    type: bool
+    default: false
+  plaintext_bootstrap_servers:
+    description: With O(tls_check_first), the PLAINTEXT listeners to read through when the TLS handshake fails.
+    type: list
+    elements: str
+    default: []
 attributes:
   check_mode:
     support: full
@@ -104,6 +120,7 @@ notes:
     C(kafkasec.tls.rolling_restart) role finds the quorum leader from the controllers' C(quorum-state) files.
 requirements:
   - confluent-kafka (the Python client of librdkafka) on the host the module runs on
+  - cryptography >= 45.0 on the host the module runs on, with O(tls_check_first)
 seealso:
   - module: kafkasec.tls.kafka_roundtrip
   - module: kafkasec.tls.tls_probe
@@ -210,12 +227,32 @@ last_error:
   description: The last error reading a snapshot, if the last poll could not read one.
   returned: success
   type: str
+connection:
+  description:
+    - The C(bootstrap_servers) and C(security_protocol) the module read the cluster through; with O(tls_check_first),
+      empty when neither the TLS listener nor a PLAINTEXT one answered (nothing was read or waited for).
+  returned: always
+  type: dict
 '''
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
-    GATES, ClusterRequest, HealthError, check, confluent_kafka_problem)
+    GATES, ClusterRequest, HealthError, check, confluent_kafka_problem, connection_after_tls_check)
+
+
+def _tls_answers(params, host, port):
+    """One handshake with the client certificate, and a Kafka answer (kafka/probe.py), at most 5 s."""
+    # Imported here: the probe loads cryptography, which only a call with tls_check_first needs.
+    from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import ProbeError, ProbeRequest, probe
+    from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import PkiError
+    request = ProbeRequest(host=host, port=port, ca_path=params['ca_path'], client_cert_path=params['cert_path'],
+                           client_key_path=params['key_path'], client_key_passphrase=params['key_passphrase'] or None,
+                           timeout=min(5.0, float(params['request_timeout'])))
+    try:
+        return probe(request).ok
+    except (ProbeError, PkiError, OSError, ValueError):
+        return False
 
 
 def main() -> None:
@@ -234,6 +271,8 @@ def main() -> None:
             poll_interval=dict(type='float', default=1),
             request_timeout=dict(type='float', default=10),
             fail_on_error=dict(type='bool', default=True),
+            tls_check_first=dict(type='bool', default=False),
+            plaintext_bootstrap_servers=dict(type='list', elements='str', default=[]),
         ),
         required_if=[('security_protocol', 'SSL', ('ca_path', 'cert_path', 'key_path'))],
         supports_check_mode=True,
@@ -244,6 +283,13 @@ def main() -> None:
     params = module.params
     if params['timeout'] <= 0 or params['poll_interval'] <= 0:
         module.fail_json(msg='timeout and poll_interval must be positive')
+    connection = connection_after_tls_check(params, lambda host, port: _tls_answers(params, host, port))
+    if connection is None:
+        module.exit_json(changed=False, ok=True, failed_gates=[], connection={}, msg=(
+            'no TLS handshake with %s and no PLAINTEXT listener to read through: nothing to wait for'
+            % params['bootstrap_servers'][0]))
+    params = dict(params, **connection)
+    shown = dict(bootstrap_servers=connection['bootstrap_servers'], security_protocol=connection['security_protocol'])
     try:
         outcome = check(ClusterRequest.from_params(params), params['wait_for'], params['expected_brokers'],
                         params['timeout'], params['poll_interval'], params['restarting_brokers'])
@@ -251,10 +297,11 @@ def main() -> None:
         result = exc.outcome.result if exc.outcome is not None else dict(ok=False, failed_gates=exc.failed_gates)
         result['ok'] = False
         result['failed_gates'] = exc.failed_gates
+        result['connection'] = shown
         if exc.outcome is None or params['fail_on_error']:
             module.fail_json(msg=str(exc), changed=False, **result)
         module.exit_json(changed=False, msg=str(exc), **result)
-    module.exit_json(changed=False, **outcome.result)
+    module.exit_json(changed=False, connection=shown, **outcome.result)
 
 
 if __name__ == '__main__':

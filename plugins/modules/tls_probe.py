@@ -32,9 +32,16 @@ options:
     type: str
     required: true
   port:
-    description: TCP port of the TLS listener.
+    description: TCP port of the TLS listener. One of O(port) and O(ports) is required.
     type: int
-    required: true
+  ports:
+    description:
+      - Several TLS listeners of O(host) (a node's SSL and controller listeners), probed in one call with the same
+        options. RV(ok) holds when every port passed; RV(ports) has each port's result; RV(summary) and
+        RV(failed_checks) name the ports that failed; the other fields are the first failing port's, else the
+        first port's.
+    type: list
+    elements: int
   server_name:
     description:
       - The name the certificate must be valid for, also sent as SNI. Defaults to O(host).
@@ -163,9 +170,14 @@ host:
   returned: always
   type: str
 port:
-  description: O(port).
+  description: O(port) (with O(ports), the port the other fields describe).
   returned: always
   type: int
+ports:
+  description: With O(ports), each port's result, with the fields of a single-port call.
+  returned: when ports is given
+  type: list
+  elements: dict
 server_name:
   description: The name the certificate was checked against.
   returned: always
@@ -269,14 +281,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import require_cryptography
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import PkiError
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import ProbeError, ProbeRequest, probe
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.probe import ProbeError, ProbeRequest, probe, probe_ports
 
 
 def main() -> None:
     module = AnsibleModule(
         argument_spec=dict(
             host=dict(type='str', required=True),
-            port=dict(type='int', required=True),
+            port=dict(type='int'),
+            ports=dict(type='list', elements='int'),
             server_name=dict(type='str'),
             ca_path=dict(type='path', required=True),
             client_cert_path=dict(type='path'),
@@ -293,17 +306,20 @@ def main() -> None:
             fail_on_error=dict(type='bool', default=True),
         ),
         required_together=[('client_cert_path', 'client_key_path')],
-        mutually_exclusive=[('expected_fingerprint_sha256', 'expected_certificate_path')],
+        required_one_of=[('port', 'ports')],
+        mutually_exclusive=[('expected_fingerprint_sha256', 'expected_certificate_path'), ('port', 'ports')],
         supports_check_mode=True,
     )
     require_cryptography(module)
+    params = module.params
+    ports = params['ports']
     try:
-        result = probe(ProbeRequest.from_params(module.params))
+        request = ProbeRequest.from_params(dict(params, port=params['port'] if ports is None else (ports or [0])[0]))
+        outcome = probe(request).as_dict() if ports is None else probe_ports(request, ports)
     except (ProbeError, PkiError) as exc:
         module.fail_json(msg=str(exc))
-    outcome = result.as_dict()
-    if not result.ok and module.params['fail_on_error']:
-        module.fail_json(msg=result.message, changed=False, **outcome)
+    if not outcome['ok'] and params['fail_on_error']:
+        module.fail_json(msg=outcome['summary'], changed=False, **outcome)
     module.exit_json(changed=False, **outcome)
 
 

@@ -11,7 +11,7 @@ from typing import List
 import pytest
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
-    ClusterRequest, ClusterSnapshot, HealthError, PartitionState, evaluate, wait)
+    ClusterRequest, ClusterSnapshot, HealthError, PartitionState, connection_after_tls_check, evaluate, wait)
 
 
 def part(topic, p, leader, replicas, isr, min_isr=2):
@@ -186,3 +186,28 @@ def test_batch_safe_does_not_wait_for_partitions_no_order_can_protect():
     r = by_name(evaluate(s, ['batch_safe'], restarting_brokers=[2]))['batch_safe']
     assert r.ok and 'rf1-0, rf2-0' in r.detail and 'not writable while it restarts' in r.detail
     assert not by_name(evaluate(s, ['batch_safe'], restarting_brokers=[1, 2]))['batch_safe'].ok
+
+
+TLS = dict(bootstrap_servers=['k1:9093'], security_protocol='SSL', ca_path='/ca', cert_path='/c', key_path='/k')
+AS_GIVEN = dict(TLS)
+THROUGH_PLAINTEXT = dict(bootstrap_servers=['k1:9092'], security_protocol='PLAINTEXT', ca_path=None, cert_path=None,
+                         key_path=None)
+
+
+@pytest.mark.parametrize('case, params, answers, probed, expected', [
+    ('no check asked', TLS, False, False, AS_GIVEN),
+    ('TLS answers', dict(TLS, tls_check_first=True, plaintext_bootstrap_servers=['k1:9092']), True, True, AS_GIVEN),
+    ('TLS not up yet: PLAINTEXT', dict(TLS, tls_check_first=True, plaintext_bootstrap_servers=['k1:9092']), False, True,
+     THROUGH_PLAINTEXT),
+    ('TLS not up, no PLAINTEXT: nothing to read', dict(TLS, tls_check_first=True), False, True, None),
+    ('PLAINTEXT asked: no TLS check', dict(THROUGH_PLAINTEXT, tls_check_first=True), False, False, THROUGH_PLAINTEXT),
+])
+def test_the_precheck_reads_through_tls_only_when_it_answers(case, params, answers, probed, expected) -> None:
+    asked: List[tuple] = []
+
+    def tls_answers(host, port):
+        asked.append((host, port))
+        return answers
+    chosen = connection_after_tls_check(params, tls_answers)
+    assert chosen == (dict(expected, bootstrap_servers=list(expected['bootstrap_servers'])) if expected else None), case
+    assert asked == ([('k1', 9093)] if probed else []), case

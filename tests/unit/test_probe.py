@@ -442,6 +442,23 @@ def test_closed_port_is_a_failed_connect_check(certs):
     assert "TCP connect failed" in result.message
 
 
+def test_several_ports_in_one_call_pass_only_together(certs, server_factory):
+    """A node's TLS listeners in one call (the roll's tls gate): a closed one fails the whole and is named."""
+    served = [server_factory(cert=certs.server["cert"], key=certs.server["key"]) for _ in range(2)]
+    unused = socket.create_server(("127.0.0.1", 0))
+    closed = unused.getsockname()[1]
+    unused.close()
+    both = probe_module.probe_ports(request(served[0], certs), [served[0].port, served[1].port])
+    assert both["ok"] and [entry["port"] for entry in both["ports"]] == [served[0].port, served[1].port]
+    assert all(entry["ok"] for entry in both["ports"]) and both["failed_checks"] == [], both["summary"]
+    one_down = probe_module.probe_ports(request(served[0], certs), [served[0].port, closed])
+    assert not one_down["ok"] and one_down["port"] == closed and one_down["failed_checks"] == ["connect"]
+    assert "127.0.0.1:%d " % closed in one_down["summary"] and "failed check connect" in one_down["summary"]
+    assert "127.0.0.1:%d " % served[0].port not in one_down["summary"]
+    with pytest.raises(probe_module.ProbeError):
+        probe_module.probe_ports(request(served[0], certs), [])
+
+
 def test_non_tls_listener_is_reported(certs):
     plain = socket.create_server(("127.0.0.1", 0))
     port = plain.getsockname()[1]

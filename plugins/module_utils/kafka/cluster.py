@@ -330,6 +330,30 @@ class ClusterRequest:
                 raise HealthError("%s %s does not exist or is not a readable file" % (option, path))
 
 
+def connection_after_tls_check(params: Mapping[str, Any], tls_answers: Callable[[str, int], bool]) -> Optional[Dict[str, Any]]:
+    """The connection options (``bootstrap_servers``, ``security_protocol`` and the TLS files) to read the
+    cluster with, from cluster_health's ``params``.
+
+    Without ``tls_check_first``, or over PLAINTEXT: the options as given. With it, over SSL: when the first
+    bootstrap server answers a TLS handshake with the client certificate (``tls_answers(host, port)``), the
+    options as given; otherwise ``plaintext_bootstrap_servers`` over PLAINTEXT, or None when there are
+    none - the listener to read through is not up (a node whose restart brings its TLS listener, or a node
+    that is down), and there is nothing to wait for through it.
+    """
+    chosen = dict(bootstrap_servers=list(params["bootstrap_servers"]),
+                  security_protocol=str(params.get("security_protocol") or "SSL").upper(),
+                  ca_path=params.get("ca_path"), cert_path=params.get("cert_path"), key_path=params.get("key_path"))
+    if not params.get("tls_check_first") or chosen["security_protocol"] != "SSL" or not chosen["bootstrap_servers"]:
+        return chosen
+    host, _sep, port = str(chosen["bootstrap_servers"][0]).strip().rpartition(":")
+    if port.isdigit() and tls_answers(host.strip("[]"), int(port)):
+        return chosen
+    fallback = [str(server).strip() for server in params.get("plaintext_bootstrap_servers") or []]
+    if not fallback:
+        return None
+    return dict(bootstrap_servers=fallback, security_protocol="PLAINTEXT", ca_path=None, cert_path=None, key_path=None)
+
+
 class ClusterReader:
     """One AdminClient reused across polls; topics' min.insync.replicas read once per topic."""
 

@@ -34,7 +34,7 @@ import socket
 import ssl
 import struct
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.names import covering_san
@@ -600,6 +600,22 @@ def probe(request: ProbeRequest, now: Optional[datetime.datetime] = None) -> Pro
     for version in request.refused_protocols:
         _check_refused(request, result, version)
     return result
+
+
+def probe_ports(request: ProbeRequest, ports: Sequence[int], now: Optional[datetime.datetime] = None) -> Dict[str, Any]:
+    """``request``'s checks on each of ``ports`` of its host (a node's TLS listeners, one call for a
+    health gate): ``ok`` when every port passed, ``ports`` each port's result, ``summary`` the ports
+    that failed (else every port's), ``failed_checks`` their checks; the other fields are the first
+    failing port's, else the first port's."""
+    if not ports:
+        raise ProbeError("ports is empty")
+    results = [probe(replace(request, port=int(port)), now) for port in ports]
+    failing = [result for result in results if not result.ok]
+    combined = (failing or results)[0].as_dict()
+    combined.update(ok=not failing, ports=[result.as_dict() for result in results],
+                    summary="; ".join(result.message for result in (failing or results)),
+                    failed_checks=list(dict.fromkeys(c.check for result in failing for c in result.failed)))
+    return combined
 
 
 def _check_client_auth(request: ProbeRequest, result: ProbeResult, main: Session) -> None:
