@@ -4,9 +4,14 @@
 """Controller side of kafkasec.tls.host_pki: runs the module on the host, then adds, for
 step=request, the host's entry of the CA's batch (sign_request) built from the task's arguments as
 the controller templated them, so the names the CA may sign come from the inventory and never from
-what the host reports."""
+what the host reports. A request that this run's sealed request memo answers (known_request,
+plugins/module_utils/pki/request_memo.py) does not contact the host; any other request asks the host
+to keep a memo under the digest of its options (memo_inputs)."""
 
 from __future__ import annotations
+
+import os
+import time
 
 from ansible.plugins.action import ActionBase
 
@@ -17,6 +22,16 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals impo
     impersonation_problem,
     sign_check,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import request_memo
+
+_CODE: list = []
+
+
+def _code_digest() -> str:
+    """The digest of the code the request step runs on the host (this collection's files beside this plugin)."""
+    if not _CODE:
+        _CODE.append(request_memo.code_digest(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    return _CODE[0]
 
 
 class ActionModule(ActionBase):
@@ -45,6 +60,16 @@ class ActionModule(ActionBase):
             result.update(failed=True, msg=problems_message(str(args.get('host')), check['problems']),
                           problems=[dict(variable=v, message=m) for v, m in check['problems']])
             return result
+        known = args.pop('known_request', None)
+        if args.get('step') == 'request':
+            inputs = request_memo.inputs_digest(args, _code_digest())
+            answer = request_memo.open_memo((known or {}).get('sealed'), (known or {}).get('key'), inputs, time.time())
+            if answer is not None:
+                # The host's memo of a call with these very options, and its files unchanged since (checked on the
+                # host by this run's plan call): the call would return this again.
+                result.update(answer, msg='answered on the controller from the host\'s request memo')
+                return result
+            args['memo_inputs'] = inputs
         result.update(self._execute_module(module_name='kafkasec.tls.host_pki', module_args=args,
                                            task_vars=task_vars))
         result.pop('sign_request', None)  # only the controller says what the CA may sign

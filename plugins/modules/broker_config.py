@@ -215,6 +215,14 @@ known_state:
       attributes, and the C(node_reading) handed on as RV(node_reading)); no value of the file.
   returned: when step is plan and digest_key is given
   type: dict
+known_request:
+  description:
+    - With O(step=plan), O(digest_key) and O(pki_dir), when the host keeps a request memo in O(pki_dir) (left by the
+      certificates role's request step, M(kafkasec.tls.host_pki)) and every file it watches is unchanged, the memo,
+      sealed (AES-GCM) under a key derived from O(digest_key). Only the controller can open it; pass it with the key
+      as M(kafkasec.tls.host_pki)'s O(kafkasec.tls.host_pki#module:known_request).
+  returned: when such a memo holds
+  type: str
 node_reading:
   description:
     - With O(step=apply), when the action plugin found on the controller that the merge changes nothing (so the
@@ -315,6 +323,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems impor
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts, node_reading
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.scram_input import scram_user_problems
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.request_memo import sealed_memo
 
 
 class _BrokerConfigModule(SecretBlockModule):
@@ -422,6 +431,12 @@ def main():
                 result["known_state"]["node_reading"] = node_reading(props, pending)
             except RollError:
                 pass  # not a node the restart plays can read yet: they ask the host and say why
+            if params["pki_dir"]:
+                # The certificates role's request step on this host, when its memo still holds (sealed under this
+                # run's key; plugins/module_utils/pki/request_memo.py): the controller then asks the host nothing.
+                sealed = sealed_memo(params["pki_dir"], params["digest_key"])
+                if sealed:
+                    result["known_request"] = sealed
         if params["backup"]:
             backup = params["backup"]
             try:

@@ -174,6 +174,21 @@ options:
     type: list
     elements: str
     default: []
+  known_request:
+    description:
+      - O(step=request), this run's sealed request memo of the host and the key to open it with
+        (C(sealed), C(key)), that is what M(kafkasec.tls.broker_config)'s read-only plan call returned as
+        RV(kafkasec.tls.broker_config#module:known_request) and the run's digest key. The action plugin opens it
+        on the controller and, when it was kept under exactly this call's options and code and the certificate is
+        not in its renewal window, returns the memo's result without contacting the host (see
+        C(plugins/module_utils/pki/request_memo.py)). The module itself ignores it.
+    type: dict
+  memo_inputs:
+    description:
+      - O(step=request), set by the action plugin (the digest of this call's options and code). After a call
+        that changed nothing, the host keeps its memo (C(.kafkasec-request.memo) in O(pki_dir), 0600) under it.
+        Writing the memo is bookkeeping, never reported as a change, and skipped in check mode.
+    type: str
   owner:
     description: Owner of the files and the directory (the Kafka service user).
     type: str
@@ -285,8 +300,10 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue im
     require_cryptography,
     write,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import read_optional
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import host as host_pki
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import request_memo
 
 
 def _settle_directory(module: AnsibleModule, path: str) -> bool:
@@ -337,6 +354,8 @@ def main() -> None:
             ca_ready=dict(type='bool', default=True),
             signed=dict(type='dict'),
             installed=dict(type='dict', no_log=True),
+            known_request=dict(type='dict', no_log=True),
+            memo_inputs=dict(type='str'),
             ca_chain=dict(type='list', elements='str', default=[]),
             owner=dict(type='str'),
             group=dict(type='str'),
@@ -380,7 +399,20 @@ def main() -> None:
         module.fail_json(msg='%s: %s' % (settings.host, exc))
     for warning in outcome.warnings:
         module.warn('%s: %s' % (settings.host, warning))
-    module.exit_json(changed=changed, changed_parts=outcome.changed_parts, **outcome.result)
+    result = dict(changed=changed, changed_parts=outcome.changed_parts, **outcome.result)
+    if (params['step'] == 'request' and params['memo_inputs'] and not changed and not outcome.changed_parts
+            and not outcome.warnings and outcome.renew_from is not None and not module.check_mode):
+        # A converged host: the next run's plan call can hand this result to the controller (bookkeeping,
+        # like the stores' seals: never a change).
+        path = request_memo.memo_path(settings.pki_dir)
+        memo = request_memo.memo_text(params['memo_inputs'], host_pki.watched_paths(settings), result,
+                                      outcome.renew_from)
+        try:
+            if read_optional(path, path) != memo:
+                write(module, path, memo, '0600', False)
+        except EXPECTED_ERRORS + (OSError,):
+            pass  # no memo: the next run asks the host, as without one
+    module.exit_json(**result)
 
 
 if __name__ == '__main__':

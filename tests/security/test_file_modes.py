@@ -32,7 +32,8 @@ def secret_files(root: Path):
                 continue
             data = f.read_bytes()
             name = f.name
-            if (b'PRIVATE KEY-----' in data or name.endswith(('.key', '.password', '.p12', '.jks', '.pfx'))
+            # The request memo (pki/request_memo.py) holds the store passwords as JSON.
+            if (b'PRIVATE KEY-----' in data or name.endswith(('.key', '.password', '.p12', '.jks', '.pfx', '.memo'))
                     or b'password=' in data):
                 yield f
 

@@ -15,6 +15,7 @@ the certificates role as ``kafkasec_pki``. Nothing here imports Ansible; the mod
 
 from __future__ import annotations
 
+import datetime
 import os
 import secrets as random_secrets
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.csr import CsrReq
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.store_files import (
     StoreOutcome,
     keystore_outcome,
+    seal_path,
     truststore_outcome,
 )
 
@@ -261,6 +263,9 @@ class StepOutcome:
     result: Dict[str, Any] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
     changed_parts: List[str] = field(default_factory=list)
+    # A request step that installed at once: when the CA's rule stops keeping the certificate (epoch
+    # seconds), i.e. until when the same inputs and files give the same result (pki/request_memo.py).
+    renew_from: Optional[float] = None
 
 
 def store_password(given: Optional[str], path: str, store_type: str,
@@ -324,6 +329,7 @@ def request(s: HostPki, pki_dir_exists: bool, ca_chain: Sequence[str] = ()) -> S
         outcome.changed_parts += installed.changed_parts
         outcome.warnings += installed.warnings
         outcome.result.update(installed=True, pki=installed.result)
+        outcome.renew_from = kept["renew_from"]
     elif pki_dir_exists:
         _passwords(s, outcome)
     return outcome
@@ -350,9 +356,20 @@ def kept_by_ca(s: HostPki, csr_pem: str, current_certificate: Optional[str],
     if reissue_reason(current, load_csr(csr_pem, "csr"), ca, policy) != REASON_KEPT:
         return None
     leaf, chain = current[0], certs_pem(ca.chain)
+    renew_from = leaf.not_valid_after_utc - datetime.timedelta(days=policy.renewal_days)
     return dict(certificate=cert_pem(leaf), chain=chain, fullchain=cert_pem(leaf) + chain,
                 fingerprint_sha256=certificate_fingerprint(leaf), serial=leaf.serial_number,
-                not_after=iso(leaf.not_valid_after_utc), reason=REASON_KEPT, changed=False)
+                not_after=iso(leaf.not_valid_after_utc), reason=REASON_KEPT, changed=False,
+                renew_from=renew_from.timestamp())
+
+
+def watched_paths(s: HostPki) -> List[str]:
+    """Every file and directory the request step reads or settles (its memo watches them all)."""
+    paths = [s.pki_dir, s.privatekey_path, s.certificate_path, s.ca_chain_path, s.keystore_path,
+             seal_path(s.keystore_path), s.keystore_password_file]
+    if s.truststore:
+        paths += [s.truststore_path, seal_path(s.truststore_path), s.truststore_password_file]
+    return [path for path in paths if path]
 
 
 def _differs(path: str, data: bytes) -> bool:
