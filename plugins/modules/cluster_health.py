@@ -21,7 +21,8 @@ description:
     of O(expected_brokers) as a replica has it back in its ISR; without O(expected_brokers), every ISR equals
     its replica set), C(min_isr) (no ISR below C(min.insync.replicas)) and C(offline) (every partition has a
     leader). The polling is bounded and answers as soon as the gates hold.
-  - Changes nothing; C(changed) is always false.
+  - Changes nothing (C(changed) is false), except that with O(clear_pending_restart) it removes that
+    pending-restart record once every gate holds (then C(changed) is true).
 options:
   bootstrap_servers:
     description:
@@ -103,6 +104,12 @@ options:
     type: list
     elements: str
     default: []
+  clear_pending_restart:
+    description:
+      - A node's pending-restart record (C(<server.properties>.kafkasec-restart-pending), M(kafkasec.tls.pending_restart))
+        to remove once every gate of O(wait_for) holds - the node passed its last gate - in the same call. Not in
+        check mode. The record is kept when a gate fails, so a rerun restarts the node again.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -227,6 +234,10 @@ last_error:
   description: The last error reading a snapshot, if the last poll could not read one.
   returned: success
   type: str
+pending_cleared:
+  description: With O(clear_pending_restart), whether the gates held and the record is gone (removed now, or absent).
+  returned: when clear_pending_restart is given and the gates held
+  type: bool
 connection:
   description:
     - The C(bootstrap_servers) and C(security_protocol) the module read the cluster through; with O(tls_check_first),
@@ -235,7 +246,11 @@ connection:
   type: dict
 '''
 
+import os
+
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.cluster import (
     GATES, ClusterRequest, HealthError, check, confluent_kafka_problem, connection_after_tls_check)
@@ -273,6 +288,7 @@ def main() -> None:
             fail_on_error=dict(type='bool', default=True),
             tls_check_first=dict(type='bool', default=False),
             plaintext_bootstrap_servers=dict(type='list', elements='str', default=[]),
+            clear_pending_restart=dict(type='path'),
         ),
         required_if=[('security_protocol', 'SSL', ('ca_path', 'cert_path', 'key_path'))],
         supports_check_mode=True,
@@ -301,7 +317,15 @@ def main() -> None:
         if exc.outcome is None or params['fail_on_error']:
             module.fail_json(msg=str(exc), changed=False, **result)
         module.exit_json(changed=False, msg=str(exc), **result)
-    module.exit_json(changed=False, connection=shown, **outcome.result)
+    result = outcome.result
+    changed = False
+    if params['clear_pending_restart'] and result['ok']:
+        # The node passed its gates: its restart is done (the one record format: module_utils/common/pending.py).
+        changed = os.path.exists(params['clear_pending_restart'])
+        if changed and not module.check_mode:
+            pending.clear(params['clear_pending_restart'])
+        result['pending_cleared'] = True
+    module.exit_json(changed=changed, connection=shown, **result)
 
 
 if __name__ == '__main__':
