@@ -652,7 +652,10 @@ def part_rerun(lab: Lab) -> Dict[str, Any]:
         "The same `site.yml --skip-tags restart` run again on converged hosts (CA host + kafka-1..N); every "
         "rerun is checked to report changed=0 on every host (the bench stops otherwise). The floor is a bare "
         "`ansible all -m ping` over the same inventory in the same configuration: the cost of reaching the "
-        "hosts at all. Both start with the configuration's SSH masters warm (an untimed ping right before).")}
+        "hosts at all. Both start with the configuration's SSH masters warm (an untimed ping right before). "
+        "The first rerun after the rollout is measured too: it still asks every host for its key/CSR step and "
+        "leaves the request memo (roles/certificates/README.md) that spares later reruns that call, so it is "
+        "the slowest sample of the first round.")}
 
 
 # -- part 3 ------------------------------------------------------------------------------------------
