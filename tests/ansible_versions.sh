@@ -20,6 +20,10 @@ cd "$repo"
 
 # version -> the Pythons it may run on, first found wins
 declare -A python_of=([2.16]=3.11 [2.20]="3.12 3.13")
+# version -> the release installed, where the newest of the series cannot be: ansible-core 2.16.20 deprecates
+# `action` given as a mapping and then builds its own role argument-spec task that way, so every playbook with a
+# role warns (ansible/playbook/role/__init__.py); 2.16.19 is the newest 2.16 release without that.
+declare -A release_of=([2.16]=2.16.19)
 # The unit tests that run Ansible's own code paths (see the header); the rest test plain module_utils.
 unit_tests=(
   tests/unit/test_action_plugins.py
@@ -69,12 +73,13 @@ for v in "${versions[@]}"; do
   t0=$(ns_now)
   venv="$repo/.build/ansible-$v"
   # The collection's own Python needs (the file the execution environment uses), pytest, this ansible-core.
-  reqs="ansible-core==$v.* pytest>=8 $(sha256sum meta/ee-requirements.txt | cut -c1-16) $py"
+  release=${release_of[$v]:-$v.*}
+  reqs="ansible-core==$release pytest>=8 $(sha256sum meta/ee-requirements.txt | cut -c1-16) $py"
   if [ "$(cat "$venv/.kafkasec-reqs" 2>/dev/null)" != "$reqs" ]; then
     echo "==> ansible-core $v: venv on $("$py" -V 2>&1) in ${venv#"$repo"/}"
     rm -rf "$venv"
     "$py" -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "ansible-core==$v.*" "pytest>=8" -r meta/ee-requirements.txt
+    "$venv/bin/pip" install -q --disable-pip-version-check "ansible-core==$release" "pytest>=8" -r meta/ee-requirements.txt
     echo "$reqs" > "$venv/.kafkasec-reqs"
   fi
   log="$repo/.build/ansible-$v.log"
