@@ -415,7 +415,7 @@ def main():
     try:
         result["node"] = node_facts(props)
     except RollError:
-        result["node"] = {}
+        result["node"] = {}  # not a node the restart plays can read yet: they ask the host and say why
     if problems:
         module.fail_json(msg=problems_message(host, problems),
                          problems=[dict(variable=v, message=m) for v, m in problems], **result)
@@ -425,12 +425,10 @@ def main():
                                                   [item for item in params["store_paths"].values() if item],
                                                   pending, marker),
                                          remove=list(plan.remove))
-            try:
+            if result["node"]:
                 # What the restart order step reads of the node: a merge that leaves the host untouched hands
                 # it on (node_reading), so that step asks the host nothing either.
-                result["known_state"]["node_reading"] = node_reading(props, pending)
-            except RollError:
-                pass  # not a node the restart plays can read yet: they ask the host and say why
+                result["known_state"]["node_reading"] = node_reading(result["node"], pending)
             if params["pki_dir"]:
                 # The certificates role's request step on this host, when its memo still holds (sealed under this
                 # run's key; plugins/module_utils/pki/request_memo.py): the controller then asks the host nothing.

@@ -109,13 +109,13 @@ from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import PropertiesError, load
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_reading
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import RollError, node_facts, node_reading
 
 
 def _node_reading(module, path, pending):
     try:
         with open(path, "rb") as handle:
-            return node_reading(load(handle.read().decode("latin-1")), pending)
+            return node_reading(node_facts(load(handle.read().decode("latin-1"))), pending)
     except (IOError, OSError, PropertiesError, RollError) as exc:
         module.fail_json(msg="%s: %s" % (path, to_native(exc)))
 

@@ -18,7 +18,7 @@ from ansible_collections.kafkasec.tls.plugins.action import pending_restart as p
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
 from ansible_collections.kafkasec.tls.plugins.module_utils.config import known_state as K
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.properties import load
-from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import known_query_result, node_reading
+from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.roll import known_query_result, node_facts, node_reading
 
 from ansible_runner import run_module
 from test_action_plugins import action
@@ -43,7 +43,7 @@ def test_node_reading_takes_a_controllers_quorum_state(tmp_path: Path, roles, st
         (tmp_path / "__cluster_metadata-0").mkdir()
         (tmp_path / "__cluster_metadata-0" / "quorum-state").write_text(json.dumps(STATE))
     pending = dict(reasons=["keystore changed"], controller_switch=False)
-    reading = node_reading(properties(tmp_path, roles), pending)
+    reading = node_reading(node_facts(properties(tmp_path, roles)), pending)
     assert reading["quorum_state"] == quorum_state
     assert reading["pending"] == pending and reading["reasons"] == ["keystore changed"]
     assert reading["node"]["node_id"] == 1 and reading["node"]["is_controller"] is ("controller" in roles)
@@ -79,7 +79,7 @@ def test_a_merge_decided_on_the_controller_hands_on_the_plan_calls_reading(tmp_p
     path = tmp_path / "server.properties"
     text = "node.id=1\nprocess.roles=broker\nlisteners=SSL://127.0.1.1:9093\n"
     path.write_text(text)
-    reading = node_reading(load(text), {})
+    reading = node_reading(node_facts(load(text)), {})
     known = dict(K.state_of(str(path), load(text), "key"), remove=[], node_reading=reading)
     assert K.unchanged_merge_result(known)["node_reading"] == reading
     assert "node_reading" not in K.unchanged_merge_result(dict(known, node_reading=None))

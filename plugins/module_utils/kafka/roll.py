@@ -274,13 +274,12 @@ def quorum_state_text(facts: Mapping[str, Any]) -> str:
         return ""
 
 
-def node_reading(props: Mapping[str, str], pending: Mapping[str, Any]) -> Dict[str, Any]:
+def node_reading(facts: Mapping[str, Any], pending: Mapping[str, Any]) -> Dict[str, Any]:
     """What the order step of a restart reads of a node: its ``pending`` restart record and reasons,
-    ``node_facts`` and a controller's quorum-state. kafkasec.tls.pending_restart's query returns it;
-    kafkasec.tls.broker_config's plan call takes it too, so that a run whose merge did not touch the
-    node hands it to the order step instead of asking the host again. Raises RollError as node_facts."""
-    facts = node_facts(props)
-    return dict(pending=dict(pending), reasons=[str(reason) for reason in pending.get("reasons", [])], node=facts,
+    its ``node_facts`` (``facts``) and a controller's quorum-state. kafkasec.tls.pending_restart's query
+    returns it; kafkasec.tls.broker_config's plan call takes it too, so that a run whose merge did not
+    touch the node hands it to the order step instead of asking the host again."""
+    return dict(pending=dict(pending), reasons=[str(reason) for reason in pending.get("reasons", [])], node=dict(facts),
                 quorum_state=quorum_state_text(facts))
 
 
