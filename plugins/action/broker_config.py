@@ -8,6 +8,7 @@ change nothing: return that result without contacting the host. Anything else ru
 
 from __future__ import annotations
 
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.known_state import merge_check, unchanged_merge_result
@@ -24,6 +25,10 @@ class ActionModule(ActionBase):
             digest_key = args.pop("digest_key", None)
             if known and digest_key:
                 must_run = merge_check(dict(args, digest_key=digest_key), known)
+                if args.get("pki_install"):
+                    must_run.append("the PKI install left to this call")
+                if boolean((args.get("closing_backup") or {}).get("after_changes", False), strict=False):
+                    must_run.append("the closing backup set (an earlier call of this run changed the files)")
                 if not must_run:
                     result.update(unchanged_merge_result(known))
                     return result

@@ -6,13 +6,18 @@ step=request, the host's entry of the CA's batch (sign_request) built from the t
 the controller templated them, so the names the CA may sign come from the inventory and never from
 what the host reports. A request that this run's sealed request memo answers (known_request,
 plugins/module_utils/pki/request_memo.py) does not contact the host; any other request asks the host
-to keep a memo under the digest of its options (memo_inputs)."""
+to keep a memo under the digest of its options (memo_inputs). An install with defer (and the CA's answer) does
+not contact the host either: it returns the contract the install will give and its own options
+(deferred_install), which the caller's next call on the host installs (broker_config's pki_install)."""
 
 from __future__ import annotations
 
 import os
 import time
 
+from collections.abc import Mapping
+
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
@@ -23,6 +28,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.kafka.principals impo
     sign_check,
 )
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import request_memo
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.contract import deferred_contract
 
 _CODE: list = []
 
@@ -41,10 +47,20 @@ class ActionModule(ActionBase):
         del tmp  # unused since Ansible 2.5
         args = dict(self._task.args)
         installed = args.pop('installed', None)
+        defer = boolean(args.pop('defer', False), strict=False)
+        passwords = args.pop('store_passwords', None)
         if args.get('step') == 'install' and installed:
             # The request call found the certificate kept and installed everything: its contract is
             # this call's result, and the host is not contacted again.
             result.update(installed, changed=False, changed_parts=[])
+            return result
+        signed = args.get('signed')
+        if (args.get('step') == 'install' and defer and isinstance(signed, Mapping) and not signed.get('failed')
+                and isinstance(passwords, Mapping)):
+            # The caller's next call on the host installs (broker_config's pki_install): the contract it will give,
+            # and this call's options for it. Nothing is written yet, so nothing is reported changed here.
+            result.update(deferred_contract(args, passwords, signed), changed=False, changed_parts=[],
+                          deferred_install=dict(args), msg='install deferred to the next call on the host')
             return result
         check = self._principal_check(args, task_vars) if args.get('step') == 'request' else None
         if check and not check['problems']:
@@ -61,15 +77,21 @@ class ActionModule(ActionBase):
                           problems=[dict(variable=v, message=m) for v, m in check['problems']])
             return result
         known = args.pop('known_request', None)
+        # A backup set to keep first is no input of the request itself: out of the memo's digest, and a call that
+        # must keep one runs on the host.
+        backup = args.pop('backup', None)
         if args.get('step') == 'request':
             inputs = request_memo.inputs_digest(args, _code_digest())
-            answer = request_memo.open_memo((known or {}).get('sealed'), (known or {}).get('key'), inputs, time.time())
+            answer = None if backup else request_memo.open_memo((known or {}).get('sealed'), (known or {}).get('key'),
+                                                                inputs, time.time())
             if answer is not None:
                 # The host's memo of a call with these very options, and its files unchanged since (checked on the
                 # host by this run's plan call): the call would return this again.
                 result.update(answer, msg='answered on the controller from the host\'s request memo')
                 return result
             args['memo_inputs'] = inputs
+        if backup:
+            args['backup'] = backup
         result.update(self._execute_module(module_name='kafkasec.tls.host_pki', module_args=args,
                                            task_vars=task_vars))
         result.pop('sign_request', None)  # only the controller says what the CA may sign

@@ -356,6 +356,23 @@ def backup_hosts(hosts, hostvars, closing=False):
     return chosen
 
 
+def backup_before_option(plan, stamp):
+    """host_pki's backup option for the request call: the set before the run, or {} (common/backups.py)."""
+    plan = plan if isinstance(plan, Mapping) else {}
+    return _utils("common.backups").before_set_option(plan.get("backup"), stamp)
+
+
+def backup_closing_option(plan, stamp, earlier_results=()):
+    """broker_config's closing_backup option for the merge: the closing set, or {} (common/backups.py)."""
+    plan = plan if isinstance(plan, Mapping) else {}
+    return _utils("common.backups").closing_set_option(plan.get("backup"), stamp, list(earlier_results or []))
+
+
+def tags_selected(task_tags, run_tags, skip_tags=()):
+    """Whether a task with these tags runs under --tags / --skip-tags (common/tags.py, Ansible's rule)."""
+    return _utils("common.tags").tags_selected(task_tags or [], run_tags or [], skip_tags or [])
+
+
 def backup_run_stamps(now):
     """{before, after}: the stamps of a run's first and closing backup sets, from its start time (common/backups.py)."""
     backups = _utils("common.backups")
@@ -460,9 +477,12 @@ class FilterModule(object):
             "jmx_service_defaults": jmx_service_defaults,
             "jmx_service_of_groups": jmx_service_of_groups,
             "jmx_verify_wanted": jmx_verify_wanted,
+            "backup_before_option": backup_before_option,
             "backup_call_needed": backup_call_needed,
+            "backup_closing_option": backup_closing_option,
             "backup_hosts": backup_hosts,
             "backup_run_stamps": backup_run_stamps,
+            "tags_selected": tags_selected,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,
         }

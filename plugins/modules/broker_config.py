@@ -124,6 +124,48 @@ options:
         description: Where the sets live on the host (0700).
         type: path
         required: true
+      keep:
+        description: How many sets to keep; returned in RV(backup) for the calls that take the sets.
+        type: int
+        default: 5
+  pki_install:
+    description:
+      - With O(step=apply), the PKI install that M(kafkasec.tls.host_pki) left to this call
+        (its RV(kafkasec.tls.host_pki#module:deferred_install) with O(kafkasec.tls.host_pki#module:defer)). The
+        certificate, CA chain, keystore and truststore are written first, with host_pki's own checks and the owner
+        and group its options name; then the merge, whose restart reasons include the stores this install changed.
+        One call on the host instead of two. RV(pki) says what the install changed.
+      - May hold the store passwords the inventory gives; they are masked like the block's.
+    type: dict
+  closing_backup:
+    description:
+      - With O(step=apply), the run's closing backup set (the files as the run leaves them), kept in this call after
+        the merge when this call changed something or C(after_changes) says an earlier call of the run did. The
+        set is taken only when the files differ from the newest set; RV(closing_backup) says what happened.
+      - A play then needs no backup call of its own for this node (P(kafkasec.tls.backup_hosts#filter) leaves it out).
+    type: dict
+    suboptions:
+      paths:
+        description: The files of the set (as M(kafkasec.tls.backup)'s O(kafkasec.tls.backup#module:paths)).
+        type: list
+        elements: path
+        required: true
+      backup_dir:
+        description: Where the sets live on the host (0700).
+        type: path
+        required: true
+      keep:
+        description: How many sets to keep (the oldest go).
+        type: int
+        default: 5
+      stamp:
+        description: The set's name, a UTC time after the newest set (the run's closing stamp).
+        type: str
+        required: true
+      after_changes:
+        description: Whether an earlier call of this run (the PKI steps) changed the node's files.
+        type: bool
+        default: false
   digest_key:
     description:
       - With O(step=plan), a key only the controller holds for this run; the result's RV(known_state) carries
@@ -232,8 +274,29 @@ node_reading:
   returned: when step is apply and the merge was decided on the controller (a node the restart plays can read)
   type: dict
 backup:
-  description: With O(step=plan) and O(backup), C(needed) (the files differ from the newest set, or there is none) and C(newest) (its stamp).
+  description:
+    - With O(step=plan) and O(backup), C(needed) (the files differ from the newest set, or there is none) and
+      C(newest) (its stamp), and the set's C(paths), C(backup_dir) and C(keep) as given.
   returned: when backup is given
+  type: dict
+pki:
+  description:
+    - With O(step=apply) and O(pki_install), what the install changed (C(keystore_changed), C(truststore_changed),
+      C(certificate_changed), C(changed_parts)) and the certificate's C(fingerprint_sha256), C(not_after),
+      C(serial), C(sign_reason) and C(truststore_fingerprints). No secret.
+  returned: when pki_install is given
+  type: dict
+keystore_changed:
+  description: With O(step=apply), whether this run changed the keystore (O(keystore_changed) or the install's).
+  returned: when step is apply and the host was asked
+  type: bool
+truststore_changed:
+  description: With O(step=apply), whether this run changed the truststore (as RV(keystore_changed)).
+  returned: when step is apply and the host was asked
+  type: bool
+closing_backup:
+  description: With O(step=apply) and O(closing_backup), C(taken) (whether a set was written) and C(stamp).
+  returned: when closing_backup is given and the host was asked
   type: dict
 plan:
   description: The plan (no secret in it).
@@ -305,7 +368,7 @@ import os
 from ansible.module_utils.common.text.converters import to_native
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common import pending as pending_record
-from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, newest_set_matches
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, newest_set_matches, snapshot
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.config_module import SecretBlockModule, record_pending
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.known_state import state_of
 from ansible_collections.kafkasec.tls.plugins.module_utils.config.merge_file import merge_file
@@ -327,7 +390,14 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.request_memo impo
 
 
 class _BrokerConfigModule(SecretBlockModule):
-    """The rendered block carries store passwords: SecretBlockModule masks them."""
+    """The rendered block carries store passwords: SecretBlockModule masks them, and those of a deferred PKI
+    install (pki_install) too."""
+
+    def extra_secrets(self):
+        install = self.params.get("pki_install") or {}
+        return {"pki_install.%s_password" % name: install.get(option) for name, option in (
+            ("keystore", "keystore_password"), ("truststore", "truststore_password"),
+            ("privatekey", "privatekey_passphrase")) if install.get(option)}
 
 
 def main():
@@ -350,6 +420,15 @@ def main():
             backup=dict(type="dict", options=dict(
                 paths=dict(type="list", elements="path", required=True),
                 backup_dir=dict(type="path", required=True),
+                keep=dict(type="int", default=5),
+            )),
+            pki_install=dict(type="dict", no_log=False),
+            closing_backup=dict(type="dict", options=dict(
+                paths=dict(type="list", elements="path", required=True),
+                backup_dir=dict(type="path", required=True),
+                keep=dict(type="int", default=5),
+                stamp=dict(type="str", required=True),
+                after_changes=dict(type="bool", default=False),
             )),
             digest_key=dict(type="str", no_log=True),
             known_state=dict(type="dict"),
@@ -442,17 +521,37 @@ def main():
             except (BackupError, OSError) as exc:
                 module.fail_json(msg="%s: reading the backup sets in %s (kafkasec_broker_backup_dir) failed: %s" % (
                     host, backup["backup_dir"], to_native(exc)), **result)
-            result["backup"] = dict(needed=newest is None, newest=newest)
+            # The set's own options too: the call that writes first takes the set before the run in its own call
+            # (common/backups.py before_set_option), and the merge the closing set (closing_set_option).
+            result["backup"] = dict(needed=newest is None, newest=newest, paths=backup["paths"],
+                                    backup_dir=backup["backup_dir"], keep=backup["keep"])
         module.exit_json(**result)
 
-    missing = [item for item in params["require_files"] if not os.path.exists(item)]
+    installing = []
+    if params["pki_install"]:
+        # The PKI install that the certificates role left to this call (host_pki's defer): first, so that the
+        # merge sees the stores and the restart reasons include what the install changed.
+        # Imported here: host_pki's options load cryptography, which a plan or a merge without an install does not need.
+        from ansible_collections.kafkasec.tls.plugins.module_utils.pki.host_options import install_deferred
+        installed = install_deferred(module, params["pki_install"], host)
+        installing = [item.path for item in installed.writes] + [
+            params["pki_install"].get(name) for name in ("keystore_path", "truststore_path")]
+        result["changed"] = installed.changed
+        result["pki"] = installed.result
+        params["keystore_changed"] = params["keystore_changed"] or installed.result["keystore_changed"]
+        params["truststore_changed"] = params["truststore_changed"] or installed.result["truststore_changed"]
+    # In check mode the install writes nothing: the files it would write count as there.
+    missing = [item for item in params["require_files"] if not os.path.exists(item) and item not in installing]
     if missing:
         module.fail_json(msg=(
             "%s: %s does not exist yet; run the PKI steps first (playbooks/site.yml without --tags, or "
             "--tags csr,sign,keystore,truststore)" % (host, ", ".join(missing))), **result)
     set_values, empty_keys = module.block
     remove = [key for key in list(empty_keys) + plan.remove if key not in set_values]
+    installed_changes = result["changed"]
     merge_file(module, path, set_values, remove, header=params["header"], result=result)
+    result["changed"] = result["changed"] or installed_changes
+    result["keystore_changed"], result["truststore_changed"] = params["keystore_changed"], params["truststore_changed"]
     ssl_running = any(item.startswith(settings.ssl_listener_name + "://")
                       for item in str(props.get("listeners", "")).split(","))
     store_changes = [name + " changed" for name in ("keystore", "truststore") if params[name + "_changed"]]
@@ -466,6 +565,20 @@ def main():
     if decision.reasons:
         record = dict(reasons=decision.reasons, controller_switch=decision.controller_switch)
         record_pending(module, marker, pending, record, result)
+    closing = params["closing_backup"]
+    if closing:
+        # The run's closing set in this call, after its writes: the state the run leaves (restarts change none of
+        # these files), taken when this call or an earlier one of the run changed something.
+        result["closing_backup"] = dict(stamp=None, taken=False)
+        if result["changed"] or closing["after_changes"]:
+            try:
+                taken = snapshot(closing["paths"], closing["backup_dir"], closing["keep"], module.check_mode,
+                                 closing["stamp"])
+            except (BackupError, OSError) as exc:
+                module.fail_json(msg="%s: keeping the closing backup set in %s (kafkasec_broker_backup_dir) failed: %s"
+                                 % (host, closing["backup_dir"], to_native(exc)), **result)
+            result["closing_backup"] = dict(stamp=taken.stamp, taken=taken.changed)
+            result["changed"] = result["changed"] or taken.changed
     module.exit_json(**result)
 
 

@@ -164,6 +164,21 @@ options:
         everything (RV(installed)). The action plugin then returns it as this call's result without
         running on the host; the module itself ignores it and installs from the files.
     type: dict
+  defer:
+    description:
+      - O(step=install) with O(signed), install in a later call on the host instead of this one. The action plugin
+        returns the PKI contract the install will give (paths, types, the passwords of O(store_passwords), the
+        CA's answer; RV(deferred)) and the install's options as RV(deferred_install), without contacting the host.
+        The caller passes them to that later call (M(kafkasec.tls.broker_config)'s
+        O(kafkasec.tls.broker_config#module:pki_install), which installs first, then merges server.properties, one
+        call less per host). Without O(signed) or O(store_passwords), or when O(installed) is set, it has no effect.
+    type: bool
+    default: false
+  store_passwords:
+    description:
+      - O(step=install) with O(defer), the store passwords of the host's O(step=request) call
+        (RV(store_passwords)), for the contract of the deferred install. Secrets.
+    type: dict
   ca_chain:
     description:
       - O(step=install), the CA certificates (PEM each) the truststore holds, e.g.
@@ -189,6 +204,31 @@ options:
         that changed nothing, the host keeps its memo (C(.kafkasec-request.memo) in O(pki_dir), 0600) under it.
         Writing the memo is bookkeeping, never reported as a change, and skipped in check mode.
     type: str
+  backup:
+    description:
+      - O(step=request), a backup set of the node's files to keep before this call writes anything (the set
+        before the run, in this call instead of a backup call of its own), with M(kafkasec.tls.backup)'s options.
+        The set is taken only when the files differ from the newest set; RV(backup) says what happened.
+      - Not part of the request memo's digest, and a call with it always runs on the host.
+    type: dict
+    suboptions:
+      paths:
+        description: The files of the set (e.g. server.properties, the stores, the certificate and the CA chain).
+        type: list
+        elements: path
+        required: true
+      backup_dir:
+        description: Where the sets live on the host (0700).
+        type: path
+        required: true
+      keep:
+        description: How many sets to keep (the oldest go).
+        type: int
+        default: 5
+      stamp:
+        description: The set's name, a UTC time after the newest set (the run's first stamp).
+        type: str
+        required: true
   owner:
     description: Owner of the files and the directory (the Kafka service user).
     type: str
@@ -283,6 +323,27 @@ truststore_password:
   description: The truststore password, a secret (null for C(pem)).
   returned: step is install or facts
   type: str
+store_passwords:
+  description:
+    - O(step=request), when the host needs a certificate from the CA, the passwords (C(keystore), C(truststore))
+      its stores will have (given in the inventory, kept on the host, or made in this call). Secrets.
+  returned: step is request and the CA must sign
+  type: dict
+deferred:
+  description: O(step=install) with O(defer), true when the install was left to a later call (RV(deferred_install)).
+  returned: when the install was deferred
+  type: bool
+deferred_install:
+  description:
+    - O(step=install) with O(defer), this install's options (the O(step=install) call that was not made), for
+      M(kafkasec.tls.broker_config)'s O(kafkasec.tls.broker_config#module:pki_install). Holds the store passwords
+      when the inventory gives them, so register the result with no_log.
+  returned: when the install was deferred
+  type: dict
+backup:
+  description: With O(backup), C(taken) (whether a set was written) and C(stamp).
+  returned: step is request and backup is given
+  type: dict
 secret_fields:
   description: The names of the contract's secret fields.
   returned: step is install or facts
@@ -296,13 +357,15 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import (
     EXPECTED_ERRORS,
-    KEY_SPEC_OPTIONS,
     require_cryptography,
     write,
+    write_all,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import BackupError, snapshot
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.fileio import read_optional
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import host as host_pki
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.host_options import HOST_PKI_OPTIONS, HOST_PKI_REQUIRED_IF
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki import request_memo
 
 
@@ -319,51 +382,8 @@ def _settle_directory(module: AnsibleModule, path: str) -> bool:
 
 def main() -> None:
     module = AnsibleModule(
-        argument_spec=dict(
-            step=dict(type='str', choices=['request', 'install', 'facts', 'truststore'], required=True),
-            host=dict(type='str', required=True),
-            pki_dir=dict(type='path', required=True),
-            common_name=dict(type='str'),
-            subject=dict(type='dict', default={}),
-            dns_names=dict(type='list', elements='str', default=[]),
-            ip_addresses=dict(type='list', elements='str', default=[]),
-            force_renew=dict(type='bool', default=False),
-            regenerate_key=dict(type='str', choices=['never', 'if_mismatch', 'always'], default='if_mismatch'),
-            privatekey_path=dict(type='path'),
-            privatekey_passphrase=dict(type='str', no_log=True),
-            certificate_path=dict(type='path'),
-            ca_chain_path=dict(type='path'),
-            validity_days=dict(type='int', default=365),
-            renewal_days=dict(type='int', default=30),
-            keystore_path=dict(type='path'),
-            keystore_type=dict(type='str', choices=['pkcs12', 'pem', 'jks'], default='pkcs12'),
-            keystore_alias=dict(type='str', default='kafka', no_log=False),
-            keystore_password=dict(type='str', no_log=True),
-            keystore_password_file=dict(type='path', no_log=False),
-            keystore_on_password_mismatch=dict(type='str', choices=['fail', 'overwrite'], default='fail', no_log=False),
-            truststore=dict(type='bool', default=True),
-            truststore_path=dict(type='path'),
-            truststore_type=dict(type='str', choices=['pkcs12', 'pem', 'jks'], default='pkcs12'),
-            truststore_password=dict(type='str', no_log=True),
-            truststore_password_file=dict(type='path', no_log=False),
-            truststore_on_password_mismatch=dict(type='str', choices=['fail', 'overwrite'], default='fail',
-                                                 no_log=False),
-            truststore_alias_prefix=dict(type='str', default='kafkasec-ca'),
-            truststore_extra_certificates=dict(type='list', elements='str', default=[]),
-            ca_hosts=dict(type='list', elements='str'),
-            ca_ready=dict(type='bool', default=True),
-            signed=dict(type='dict'),
-            installed=dict(type='dict', no_log=True),
-            known_request=dict(type='dict', no_log=True),
-            memo_inputs=dict(type='str'),
-            ca_chain=dict(type='list', elements='str', default=[]),
-            owner=dict(type='str'),
-            group=dict(type='str'),
-            **KEY_SPEC_OPTIONS
-        ),
-        required_if=[('truststore', True, ('truststore_path', 'truststore_password_file'))]
-        + [('step', step, ('common_name', 'privatekey_path', 'certificate_path', 'ca_chain_path', 'keystore_path',
-                           'keystore_password_file')) for step in ('request', 'install', 'facts')],
+        argument_spec=dict(HOST_PKI_OPTIONS),
+        required_if=HOST_PKI_REQUIRED_IF,
         supports_check_mode=True,
     )
     require_cryptography(module)
@@ -374,9 +394,21 @@ def main() -> None:
         module.fail_json(msg=problems_message(settings.host, problems),
                          problems=[dict(variable=v, message=m) for v, m in problems])
     changed = False
+    backup = None
+    if params['step'] == 'request' and params['backup']:
+        # The set before the run, before this call writes anything (the key, the passwords, and the stores when the
+        # CA keeps the certificate).
+        options = params['backup']
+        try:
+            backup = snapshot(options['paths'], options['backup_dir'], options['keep'], module.check_mode,
+                              options['stamp'])
+        except (BackupError, OSError) as exc:
+            module.fail_json(msg='%s: keeping the backup set in %s (kafkasec_broker_backup_dir) failed: %s'
+                             % (settings.host, options['backup_dir'], exc))
+        changed = backup.changed
     try:
         if params['step'] == 'request':
-            changed = _settle_directory(module, settings.pki_dir)
+            changed = _settle_directory(module, settings.pki_dir) or changed
             outcome = host_pki.request(settings, pki_dir_exists=os.path.isdir(settings.pki_dir),
                                        ca_chain=params['ca_chain'])
         elif params['step'] == 'install':
@@ -387,19 +419,14 @@ def main() -> None:
             outcome = host_pki.truststore_only(settings, params['ca_chain'])
         else:
             outcome = host_pki.facts(settings)
-        for item in outcome.writes:
-            if item.bookkeeping:
-                if not module.check_mode:
-                    write(module, item.path, item.data, item.mode, False)
-                continue
-            if item.data is None and not os.path.exists(item.path):
-                continue  # check mode: the file a real run writes first is not there
-            changed = write(module, item.path, item.data, item.mode, False) or changed
+        changed = write_all(module, outcome.writes, changed)
     except EXPECTED_ERRORS as exc:
         module.fail_json(msg='%s: %s' % (settings.host, exc))
     for warning in outcome.warnings:
         module.warn('%s: %s' % (settings.host, warning))
     result = dict(changed=changed, changed_parts=outcome.changed_parts, **outcome.result)
+    if backup is not None:
+        result['backup'] = dict(taken=backup.changed, stamp=backup.stamp)
     if (params['step'] == 'request' and params['memo_inputs'] and not changed and not outcome.changed_parts
             and not outcome.warnings and outcome.renew_from is not None and not module.check_mode):
         # A converged host: the next run's plan call can hand this result to the controller (bookkeeping,

@@ -20,7 +20,8 @@ from ansible_runner import run_module
 from ansible_collections.kafkasec.tls.plugins.filter import kafkasec as filters
 from ansible_collections.kafkasec.tls.plugins.filter.kafkasec import FilterModule
 from ansible_collections.kafkasec.tls.plugins.module_utils.common.backups import (
-    BackupError, backup_call_needed, list_sets, newest_set_matches, restore, run_stamps, snapshot)
+    BackupError, backup_call_needed, before_set_option, closing_set_option, list_sets, newest_set_matches, restore,
+    run_stamps, snapshot)
 
 UTC = datetime.timezone.utc
 RUN_STAMP_CASES = [
@@ -192,6 +193,9 @@ CHANGED, UNCHANGED, SKIPPED = {'changed': True}, {'changed': False}, {'skipped':
     (None, [None, None, None], True, False),
     ({'needed': False}, [UNCHANGED, CHANGED, None], True, True),
     ({'needed': False}, [SKIPPED, None, CHANGED], True, True),
+    # the merge kept the closing set in its own call: no backup call, whatever changed
+    ({'needed': True}, [CHANGED, UNCHANGED, dict(CHANGED, closing_backup={'taken': True})], True, False),
+    ({'needed': True}, [CHANGED, None, dict(UNCHANGED, closing_backup={'taken': False, 'stamp': None})], True, False),
 ])
 def test_backup_call_needed(plan, results, closing, expected):
     assert backup_call_needed(plan, results, closing) is expected
@@ -234,3 +238,45 @@ def test_backup_hosts_reads_what_the_backup_task_reads():
         expression = yaml.safe_load(handle)['kafkasec_broker__backup_call_needed']
     read = re.findall(r'(kafkasec_\w+)(?:\.\w+)? \| default\(none\)', expression)
     assert read == [filters.BACKUP_PLAN_VARIABLE] + list(filters.BACKUP_RESULT_VARIABLES), read
+
+
+# -- the sets kept inside the writing calls (site.yml): the request call's set before the run, the merge's closing set
+
+SET = {'paths': ['/etc/kafka/server.properties', '/pki/keystore.p12'], 'backup_dir': '/etc/kafka/.kafkasec-backups',
+       'keep': 5}
+
+
+@pytest.mark.parametrize('case, plan_backup, stamp, expected', [
+    ("files differ from the newest set: the request call keeps the set", dict(SET, needed=True, newest=None), 'S1',
+     dict(SET, stamp='S1')),
+    ("the newest set holds the files: none", dict(SET, needed=False, newest='S0'), 'S1', {}),
+    ("an answer without 'needed' counts as needed", dict(SET), 'S1', dict(SET, stamp='S1')),
+    ("no plan answer (a host outside the run): none", None, 'S1', {}),
+    ("backups off (keep 0)", dict(SET, needed=True, keep=0), 'S1', {}),
+    ("no stamp named", dict(SET, needed=True), '', {}),
+    ("a plan of an older release without the set's options: none", {'needed': True, 'newest': None}, 'S1', {}),
+])
+def test_before_set_option(case, plan_backup, stamp, expected):
+    assert before_set_option(plan_backup, stamp) == expected, case
+
+
+@pytest.mark.parametrize('case, plan_backup, earlier, expected', [
+    ("the PKI calls changed the files", dict(SET, needed=False), [CHANGED, UNCHANGED],
+     dict(SET, stamp='S2', after_changes=True)),
+    ("nothing changed before the merge: the merge's own change decides", dict(SET, needed=True), [UNCHANGED, None],
+     dict(SET, stamp='S2', after_changes=False)),
+    ("skipped PKI calls (--tags config)", dict(SET, needed=False), [SKIPPED, SKIPPED],
+     dict(SET, stamp='S2', after_changes=False)),
+    ("backups off", dict(SET, keep=0), [CHANGED], {}),
+    ("no plan answer", None, [CHANGED], {}),
+])
+def test_closing_set_option(case, plan_backup, earlier, expected):
+    assert closing_set_option(plan_backup, 'S2', earlier) == expected, case
+
+
+def test_the_option_filters_read_the_plan_result():
+    node = {'backup': dict(SET, needed=True, newest=None), 'plan': {}}
+    options = FilterModule().filters()
+    assert options['backup_before_option'](node, 'S1') == dict(SET, stamp='S1')
+    assert options['backup_closing_option'](node, 'S2', [None, CHANGED]) == dict(SET, stamp='S2', after_changes=True)
+    assert options['backup_before_option'](None, 'S1') == {} and options['backup_closing_option']('x', 'S2') == {}

@@ -287,3 +287,37 @@ def test_request_install_rewrites_a_damaged_store_in_the_same_call(tmp_path: Pat
     requested = H.request(s, pki_dir_exists=True, ca_chain=[cert_pem(ca["issuer"].cert)])
     assert requested.result["installed"] and requested.changed_parts == ["truststore"]
     assert requested.result["pki"]["truststore_changed"]
+
+
+# ------------------------------------------- a deferred install (host_pki's defer, broker_config's pki_install)
+
+@pytest.mark.parametrize("case,overrides", [
+    ("PKCS12 stores, generated passwords", {}),
+    ("JKS stores", dict(keystore_type="jks", truststore_type="jks")),
+    ("PEM keystore (no password), PKCS12 truststore", dict(keystore_type="pem")),
+    ("passwords from the inventory", dict(keystore_password="inventory-ks", truststore_password="inventory-ts")),
+    ("no truststore", dict(truststore=False, truststore_path="", truststore_password_file="")),
+])
+def test_the_deferred_contract_is_the_installed_one(tmp_path: Path, ca: Dict[str, Any], case, overrides) -> None:
+    # The controller builds the contract of an install a later call makes from the request call's passwords and
+    # the CA's answer (pki/contract.py); the broker role renders server.properties from it. It must be what the
+    # install then gives, but for what only the install knows (the truststore's change and fingerprints).
+    from ansible_collections.kafkasec.tls.plugins.module_utils.pki.contract import deferred_contract
+    s = settings(tmp_path, **overrides)
+    Path(s.pki_dir).mkdir(parents=True, exist_ok=True)
+    requested = H.request(s, pki_dir_exists=True)
+    apply(requested)
+    passwords = requested.result["store_passwords"]
+    assert passwords["keystore"] == (None if s.keystore_type == "pem" else s.keystore_password or
+                                     Path(s.keystore_password_file).read_text().strip()), case
+    args = dict(host=s.host, common_name=s.common_name, dns_names=s.dns_names, ip_addresses=s.ip_addresses,
+                validity_days=s.validity_days, renewal_days=s.renewal_days)
+    results, _warnings, _changed, chain = sign_batch(dict(ca["params"], requests=[H.sign_request(args, requested.result)]))
+    signed = results[s.host]
+    options = {name: value for name, value in s.__dict__.items() if name != "key_spec"}
+    deferred = deferred_contract(options, passwords, signed)
+    installed = H.install(s, signed, chain).result
+    only_the_install_knows = {"truststore_changed", "truststore_fingerprints"}
+    assert deferred.pop("deferred") is True
+    assert {k: v for k, v in deferred.items() if k not in only_the_install_knows} == \
+        {k: v for k, v in installed.items() if k not in only_the_install_knows}, case

@@ -257,7 +257,45 @@ def backup_call_needed(plan_backup: Optional[Mapping[str, Any]], run_results: Se
     """
     results = list(run_results)
     if closing:
+        if any(result is not None and result.get("closing_backup") is not None for result in results):
+            return False  # the properties merge kept the closing set in its own call (closing_backup_option)
         return any(bool(result.get("changed")) for result in results if result is not None)
     if plan_backup is None or plan_backup.get("needed", True):
         return True
     return any(result is not None for result in results)
+
+
+# The options of a backup set that a writing call keeps in its own call (host_pki's backup, broker_config's
+# closing_backup): the set's files and directory, how many sets to keep, and the run's stamp for it.
+SET_FIELDS = ("paths", "backup_dir", "keep")
+
+
+def _set_option(plan_backup: Optional[Mapping[str, Any]], stamp: Optional[str]) -> Dict[str, Any]:
+    if not isinstance(plan_backup, Mapping) or not stamp or any(plan_backup.get(name) is None for name in SET_FIELDS):
+        return {}
+    if int(plan_backup["keep"]) < 1:
+        return {}
+    option: Dict[str, Any] = {name: plan_backup[name] for name in SET_FIELDS}
+    option["stamp"] = stamp
+    return option
+
+
+def before_set_option(plan_backup: Optional[Mapping[str, Any]], stamp: Optional[str]) -> Dict[str, Any]:
+    """host_pki's ``backup`` option for this run's request call: the set before the run, taken in that call
+    (before it writes anything) instead of a backup call of its own. Empty when the plan call said the files
+    are as in the newest set, or gave no set to take (no plan, backups off): the call then takes none."""
+    if not isinstance(plan_backup, Mapping) or not plan_backup.get("needed", True):
+        return {}
+    return _set_option(plan_backup, stamp)
+
+
+def closing_set_option(plan_backup: Optional[Mapping[str, Any]], stamp: Optional[str],
+                       earlier_results: Sequence[Optional[Mapping[str, Any]]]) -> Dict[str, Any]:
+    """broker_config's ``closing_backup`` option for this run's merge: the closing set, taken in the merge's
+    own call after it writes, when that call or an earlier call of the run (``earlier_results``: the PKI
+    request and install) changed something. Empty when backups are off or the plan call did not run."""
+    option = _set_option(plan_backup, stamp)
+    if option:
+        option["after_changes"] = any(isinstance(result, Mapping) and bool(result.get("changed"))
+                                      for result in earlier_results)
+    return option

@@ -6,7 +6,8 @@ owner/group/mode, and turning library errors into a clean failure."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional
+import os
+from typing import Any, Callable, Dict, Mapping, Optional, Sequence
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -22,16 +23,19 @@ def require_cryptography(module: AnsibleModule) -> None:
         module.fail_json(msg=problem)
 
 
-def file_args(module: AnsibleModule, path: str, mode: str) -> Dict[str, Any]:
-    args = module.load_file_common_arguments(module.params, path=path)
+def file_args(module: AnsibleModule, path: str, mode: str, attributes: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    args = module.load_file_common_arguments(module.params if attributes is None else dict(module.params, **attributes),
+                                             path=path)
     args["mode"] = mode
     return args
 
 
-def write(module: AnsibleModule, path: str, data: Optional[bytes], mode: str, changed: bool) -> bool:
+def write(module: AnsibleModule, path: str, data: Optional[bytes], mode: str, changed: bool,
+          attributes: Optional[Mapping[str, Any]] = None) -> bool:
     """Write data (when given) atomically, then settle owner/group and `mode`; returns changed.
 
-    `mode` is the effective mode the caller decided (a key is always owner-only).
+    `mode` is the effective mode the caller decided (a key is always owner-only). The owner and group are the
+    module's options, or those of `attributes` (C(owner), C(group)) for files another module's options describe.
     In check mode nothing is written and the attribute check only reports.
     """
     if data is not None:
@@ -41,7 +45,23 @@ def write(module: AnsibleModule, path: str, data: Optional[bytes], mode: str, ch
         changed = True
     # No diff dict here: set_fs_attributes_if_different writes owner/mode keys into it,
     # and the modules' diffs are content summaries (strings), reported separately.
-    return module.set_fs_attributes_if_different(file_args(module, path, mode), changed)
+    return module.set_fs_attributes_if_different(file_args(module, path, mode, attributes), changed)
+
+
+def write_all(module: AnsibleModule, writes: Sequence[Any], changed: bool = False,
+              attributes: Optional[Mapping[str, Any]] = None) -> bool:
+    """Every FileWrite of a step (pki/host.py): bookkeeping files (a store's seal) written but never a change, and
+    skipped in check mode; a file with no new data that is not there (check mode: a real run writes it first) left
+    alone; the others written and settled. Returns changed."""
+    for item in writes:
+        if item.bookkeeping:
+            if not module.check_mode:
+                write(module, item.path, item.data, item.mode, False, attributes)
+            continue
+        if item.data is None and not os.path.exists(item.path):
+            continue
+        changed = write(module, item.path, item.data, item.mode, False, attributes) or changed
+    return changed
 
 
 # Options shared by modules that make keys (documented in the kafkasec.tls.key doc fragment).

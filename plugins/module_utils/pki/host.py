@@ -40,6 +40,7 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.core import (
     validate_dns_name,
     validate_ip_address,
 )
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki.contract import contract_of
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.csr import CsrRequest, ensure_key_and_csr
 from ansible_collections.kafkasec.tls.plugins.module_utils.pki.store_files import (
     StoreOutcome,
@@ -51,8 +52,6 @@ from ansible_collections.kafkasec.tls.plugins.module_utils.pki.store_files impor
 STORE_TYPES = ("pkcs12", "pem", "jks")
 MIN_STORE_PASSWORD = 6  # keytool's minimum
 GENERATED_PASSWORD_LENGTH = 32
-# The fields of the contract that are secrets: consumers keep them out of logs (no_log).
-SECRET_FIELDS = ("keystore_password", "truststore_password")
 _BEGIN = "-----BEGIN CERTIFICATE-----"
 _END = "-----END CERTIFICATE-----"
 
@@ -331,7 +330,9 @@ def request(s: HostPki, pki_dir_exists: bool, ca_chain: Sequence[str] = ()) -> S
         outcome.result.update(installed=True, pki=installed.result)
         outcome.renew_from = kept["renew_from"]
     elif pki_dir_exists:
-        _passwords(s, outcome)
+        # For an install that a later call makes (host_pki's defer): the contract needs the passwords the stores
+        # will have. A secret: the certificates role registers this result with no_log.
+        outcome.result["store_passwords"] = _passwords(s, outcome)
     return outcome
 
 
@@ -508,39 +509,10 @@ def facts(s: HostPki) -> StepOutcome:
 def contract(s: HostPki, passwords: Mapping[str, Optional[str]], *, certificate: Mapping[str, Any],
              certificate_changed: bool, keystore_changed: bool, truststore_changed: bool,
              truststore_fingerprints: Sequence[str]) -> Dict[str, Any]:
-    """The PKI contract: one fact per host (``kafkasec_pki``) that every consumer role reads.
-
-    Paths and types of the key, certificate, chain and stores; the certificate's names and identity;
-    what this run changed; the store passwords, named in ``secret_fields`` (consumers use no_log).
-    The store settings Kafka, ZooKeeper and Connect write come from it through the
-    ``kafkasec.tls.store_settings`` filter (the PEM/JKS password rule).
-    """
-    truststore = s.truststore
-    return dict(
-        pki_dir=s.pki_dir,
-        common_name=s.common_name,
-        dns_names=list(s.dns_names),
-        ip_addresses=list(s.ip_addresses),
-        privatekey_path=s.privatekey_path,
-        certificate_path=s.certificate_path,
-        ca_chain_path=s.ca_chain_path,
-        keystore_path=s.keystore_path,
-        keystore_type=s.keystore_type,
-        keystore_alias=s.keystore_alias,
-        keystore_password=passwords.get("keystore"),
-        keystore_changed=keystore_changed,
-        truststore_path=s.truststore_path if truststore else None,
-        truststore_type=s.truststore_type if truststore else None,
-        truststore_password=passwords.get("truststore") if truststore else None,
-        truststore_changed=truststore_changed,
-        truststore_fingerprints=list(truststore_fingerprints),
-        certificate_changed=certificate_changed,
-        fingerprint_sha256=certificate.get("fingerprint_sha256", ""),
-        not_after=certificate.get("not_after", ""),
-        serial=certificate.get("serial"),
-        sign_reason=certificate.get("reason", ""),
-        secret_fields=list(SECRET_FIELDS),
-    )
+    """The PKI contract of this host (pki/contract.py contract_of, from the host's settings)."""
+    return contract_of(dict(s.__dict__), passwords, certificate=certificate, certificate_changed=certificate_changed,
+                       keystore_changed=keystore_changed, truststore_changed=truststore_changed,
+                       truststore_fingerprints=truststore_fingerprints)
 
 
 # The module options that say what the CA may sign for the host, as the sign module's request fields.
