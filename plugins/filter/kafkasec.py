@@ -373,25 +373,6 @@ def tags_selected(task_tags, run_tags, skip_tags=()):
     return _utils("common.tags").tags_selected(task_tags or [], run_tags or [], skip_tags or [])
 
 
-def broker_config_hosts(hosts, hostvars, step):
-    """The hosts among ``hosts`` that need the broker role's step ``before`` or ``after`` its merge (tasks/
-    config_before.yml, tasks/config_after.yml), in their order, from what each host's variables hold
-    (kafka/config_steps.py): playbooks/site.yml's plays around the merge name only them."""
-    steps = _utils("kafka.config_steps")
-    rule = {"before": steps.before_merge_needed, "after": steps.after_merge_needed}.get(step)
-    if rule is None:
-        raise AnsibleFilterError("broker_config_hosts: step must be 'before' or 'after', not %r" % (step,))
-    chosen = []
-    for host in hosts or []:
-        try:
-            variables = hostvars[host]
-        except (KeyError, TypeError):
-            variables = None
-        if rule(variables if isinstance(variables, Mapping) else {}):
-            chosen.append(host)
-    return chosen
-
-
 def backup_run_stamps(now):
     """{before, after}: the stamps of a run's first and closing backup sets, from its start time (common/backups.py)."""
     backups = _utils("common.backups")
@@ -501,7 +482,6 @@ class FilterModule(object):
             "backup_closing_option": backup_closing_option,
             "backup_hosts": backup_hosts,
             "backup_run_stamps": backup_run_stamps,
-            "broker_config_hosts": broker_config_hosts,
             "tags_selected": tags_selected,
             "kafka_listener_principals": kafka_listener_principals,
             "client_dns_names": client_dns_names,
