@@ -2,14 +2,25 @@
 # Copyright (c) kafkasec.tls contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """kafkasec.tls.host_pki's options (documented in plugins/modules/host_pki.py), shared with the module that makes a
-deferred install (broker_config's pki_install: the same options, checked by the same spec)."""
+deferred install (broker_config's pki_install: the same options, checked by the same spec). It loads cryptography
+(module_glue, pki/host.py): broker_config imports it only for a call with an install."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any, Dict, List, Tuple
 
-from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import KEY_SPEC_OPTIONS
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import (
+    EXPECTED_ERRORS,
+    KEY_SPEC_OPTIONS,
+    require_cryptography,
+    write_all,
+)
+from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
+from ansible_collections.kafkasec.tls.plugins.module_utils.pki import host as host_pki
 
 HOST_PKI_OPTIONS: Dict[str, Dict[str, Any]] = dict(
     step=dict(type='str', choices=['request', 'install', 'facts', 'truststore'], required=True),
@@ -74,12 +85,14 @@ INSTALL_RESULT_FIELDS = ("keystore_changed", "truststore_changed", "certificate_
                          "not_after", "serial", "sign_reason", "truststore_fingerprints")
 
 
+@dataclass(frozen=True)
 class DeferredInstall:
     """What install_deferred did: whether it changed a file, the files it wrote or would write, and the contract's
     non-secret fields with the parts it changed (``result``)."""
 
-    def __init__(self, changed: bool, writes: List[Any], result: Dict[str, Any]) -> None:
-        self.changed, self.writes, self.result = changed, writes, result
+    changed: bool
+    writes: List[Any]
+    result: Dict[str, Any]
 
 
 def install_deferred(module: Any, options: Dict[str, Any], host: str) -> DeferredInstall:
@@ -87,17 +100,6 @@ def install_deferred(module: Any, options: Dict[str, Any], host: str) -> Deferre
     `options`): the options checked by host_pki's own spec and rules, then certificate, CA chain and stores written
     with the owner and group those options name. A bad option or a failed install fails the module with a message
     that names the host."""
-    # Imported here: a call without an install (a plan, a converged merge) does not load cryptography.
-    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-
-    from ansible_collections.kafkasec.tls.plugins.module_utils.common.module_glue import (
-        EXPECTED_ERRORS,
-        require_cryptography,
-        write_all,
-    )
-    from ansible_collections.kafkasec.tls.plugins.module_utils.common.problems import problems_message
-    from ansible_collections.kafkasec.tls.plugins.module_utils.pki import host as host_pki
-
     require_cryptography(module)
     checked = ArgumentSpecValidator(HOST_PKI_OPTIONS, required_if=HOST_PKI_REQUIRED_IF).validate(dict(options))
     if checked.error_messages or checked.validated_parameters.get("step") != "install":
