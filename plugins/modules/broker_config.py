@@ -294,6 +294,11 @@ truststore_changed:
   description: With O(step=apply), whether this run changed the truststore (as RV(keystore_changed)).
   returned: when step is apply and the host was asked
   type: bool
+stores_changed:
+  description: With O(step=apply), the names (C(keystore), C(truststore)) of the stores this run changed.
+  returned: when step is apply and the host was asked
+  type: list
+  elements: str
 closing_backup:
   description: With O(step=apply) and O(closing_backup), C(taken) (whether a set was written) and C(stamp).
   returned: when closing_backup is given and the host was asked
@@ -552,6 +557,8 @@ def main():
     merge_file(module, path, set_values, remove, header=params["header"], result=result)
     result["changed"] = result["changed"] or installed_changes
     result["keystore_changed"], result["truststore_changed"] = params["keystore_changed"], params["truststore_changed"]
+    # The names, for the live reload and its message (tasks/config_after.yml).
+    result["stores_changed"] = [name for name in ("keystore", "truststore") if params[name + "_changed"]]
     ssl_running = any(item.startswith(settings.ssl_listener_name + "://")
                       for item in str(props.get("listeners", "")).split(","))
     store_changes = [name + " changed" for name in ("keystore", "truststore") if params[name + "_changed"]]

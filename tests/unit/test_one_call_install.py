@@ -98,6 +98,7 @@ def test_three_calls_write_what_four_calls_and_two_backup_calls_did(tmp_path: Pa
     merge = run_module("kafkasec.tls.broker_config", apply)
     assert not merge.get("failed"), merge.get("msg")
     assert merge["changed"] and merge["keystore_changed"] and merge["truststore_changed"]
+    assert merge["stores_changed"] == ["keystore", "truststore"]
     reasons = " ".join(merge["restart"]["reasons"])
     assert "keystore changed" in reasons and "truststore changed" in reasons, merge["restart"]
     assert set(merge["pki"]["changed_parts"]) >= {"certificate", "CA chain", "keystore", "truststore"}
@@ -113,7 +114,7 @@ def test_three_calls_write_what_four_calls_and_two_backup_calls_did(tmp_path: Pa
 
     # The same call again changes nothing and takes no set.
     again = run_module("kafkasec.tls.broker_config", apply)
-    assert not again["changed"] and not again["keystore_changed"], again
+    assert not again["changed"] and not again["keystore_changed"] and again["stores_changed"] == [], again
     assert again["closing_backup"]["taken"] is False and len(list_sets(closing["backup_dir"])) == 2
 
 
