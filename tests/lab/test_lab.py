@@ -210,6 +210,13 @@ def test_ansible_ping(lab):
     versions = [int(line.rsplit('(stdout)', 1)[1].strip().split('.')[0])
                 for line in p.stdout.splitlines() if '(stdout)' in line]
     assert len(versions) == len(lab['hosts']) and min(versions) >= 45, p.stdout
+    # A lab created now shares the machine's venv (outside its root, so destroy keeps it for the next lab).
+    with open(lab['inventory'], encoding='utf-8') as f:
+        interpreter = yaml.safe_load(f)['all']['vars']['ansible_python_interpreter']
+    state = json.loads((Path(lab['root']) / 'lab.json').read_text())
+    if 'venv' in state:
+        assert interpreter == state['venv'] + '/bin/python', (interpreter, state['venv'])
+        assert not interpreter.startswith(lab['root'].rstrip('/') + '/'), interpreter
 
 
 def test_inventory_layout(lab):
