@@ -384,6 +384,11 @@ def test_the_role_hands_the_planner_what_the_golden_cases_assume(tmp_path):
     kafkasec_broker_listen_address must stay unset, not become '' = every interface)."""
     ensure_collection_link()
     role = REPO_ROOT / "roles" / "broker"
+    # tasks/validate.yml's first task reads the other hosts' identities once per run; the settings templated after
+    # it must be the same as without it.
+    once = yaml.safe_load((role / "tasks" / "validate.yml").read_text())[0]
+    assert "kafkasec_broker__kafka_node_identities" in once["ansible.builtin.set_fact"], once
+    once = dict(once, no_log=False)
     plays = []
     inventory = {"all": {"hosts": {}, "children": {}}}
     for index, name in enumerate(SETTINGS_CASES):
@@ -399,6 +404,9 @@ def test_the_role_hands_the_planner_what_the_golden_cases_assume(tmp_path):
                 {"ansible.builtin.include_vars": {"file": str(case_vars)}},
                 {"ansible.builtin.copy": {"content": "{{ kafkasec_broker__settings | to_json }}",
                                           "dest": str(tmp_path / ("out%d.json" % index))}},
+                once,
+                {"ansible.builtin.copy": {"content": "{{ kafkasec_broker__settings | to_json }}",
+                                          "dest": str(tmp_path / ("once%d.json" % index))}},
             ]})
     # Every test host is a Kafka node too; one has a CN and subject of its own (kafka_nodes, for super.users).
     inventory["all"]["children"]["kafka_broker"] = {"hosts": {"case%d" % i: {} for i in range(len(SETTINGS_CASES))}}
@@ -416,6 +424,7 @@ def test_the_role_hands_the_planner_what_the_golden_cases_assume(tmp_path):
     for index, name in enumerate(SETTINGS_CASES):
         case = GOLDEN[name]
         templated = json.loads((tmp_path / ("out%d.json" % index)).read_text())
+        assert json.loads((tmp_path / ("once%d.json" % index)).read_text()) == templated, name
         # The inventory name of the test host differs from the case's; everything else must agree.
         # broker_config adds whether the ZooKeeper password is set from its own (no_log) option.
         assert templated["kafka_nodes"] == [
