@@ -62,7 +62,9 @@ def render_cases(cases: Mapping[str, Dict[str, Any]]) -> Dict[str, str]:
         "vars_files": [str(ROLE / "vars" / "main.yml")],
         "tasks": [{"ansible.builtin.debug": {"msg": {
             "case": "{{ inventory_hostname }}",
-            "text": "{{ lookup('ansible.builtin.template', %s) }}" % json.dumps(str(TEMPLATE))}}}],
+            "text": "{{ lookup('kafkasec.tls.layout', %s) }}" % json.dumps(str(TEMPLATE)),
+            # The role's lookup gives what the builtin one gives (it only skips the copy of the variables).
+            "builtin": "{{ lookup('ansible.builtin.template', %s) }}" % json.dumps(str(TEMPLATE))}}}],
     }], sort_keys=False))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(COLLECTIONS_PATH),
                ANSIBLE_CALLBACK_PLUGINS=str(workdir / "callback_plugins"), ANSIBLE_STDOUT_CALLBACK="kafkasec_test_result",
@@ -73,6 +75,7 @@ def render_cases(cases: Mapping[str, Dict[str, Any]]) -> Dict[str, str]:
     note_deprecations(proc)
     results = [json.loads(line[len(_MARK):]) for line in proc.stdout.splitlines() if line.startswith(_MARK)]
     out = {r["msg"]["case"]: r["msg"]["text"] for r in results if isinstance(r.get("msg"), dict)}
+    assert all(r["msg"]["builtin"] == r["msg"]["text"] for r in results if isinstance(r.get("msg"), dict)), results
     assert proc.returncode == 0 and set(out) == set(cases), (proc.stdout[-4000:], proc.stderr[-4000:])
     return out
 
