@@ -88,16 +88,17 @@ for v in "${versions[@]}"; do
   export KAFKASEC_DEPRECATION_LOG="$log.deprecations"
   : > "$KAFKASEC_DEPRECATION_LOG"
   rc=0
+  # Each step exits the subshell itself on failure: bash ignores `set -e` inside a subshell whose status an `||`
+  # tests, so without the explicit exits a failing pytest run was reported as passed.
   (
-    set -euo pipefail
     export PATH="$venv/bin:$PATH"
     ansible --version | head -1
     echo "--- unit tests: ${unit_tests[*]}"
-    python -m pytest -q -p no:cacheprovider --durations=8 "${unit_tests[@]}" 2>&1
+    python -m pytest -q -p no:cacheprovider --durations=8 "${unit_tests[@]}" 2>&1 || exit $?
     echo "--- ansible-playbook --syntax-check"
     for pb in playbooks/*.yml; do
       case "$pb" in playbooks/inventory.*) continue ;; esac
-      ansible-playbook --syntax-check -i playbooks/inventory.example.yml "$pb" 2>&1
+      ansible-playbook --syntax-check -i playbooks/inventory.example.yml "$pb" 2>&1 || exit $?
     done
   ) > >(tee -a "$log") 2>&1 || rc=$?
   # Deprecation warnings from Ansible: fixed in the collection, never silenced.

@@ -20,6 +20,7 @@ description:
     escaping filters).
   - Adds C(template_path), C(template_fullpath), C(template_basename) and the other variables the builtin
     lookup adds. No conversion of the result to data (the builtin's C(convert_data=false)).
+  - From ansible-core 2.19 on (another template engine), the builtin lookup renders the file.
 options:
   _terms:
     description: The template file names, relative to the role's C(templates) folder.
@@ -47,14 +48,22 @@ import os
 
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.loader import lookup_loader
 from ansible.plugins.lookup import LookupBase
-from ansible.template import AnsibleEnvironment, generate_ansible_template_vars
-from ansible.utils.native_jinja import NativeJinjaText
+
+try:  # ansible-core up to 2.18
+    from ansible.template import AnsibleEnvironment, generate_ansible_template_vars
+    from ansible.utils.native_jinja import NativeJinjaText
+except ImportError:  # 2.19 and later template with another engine: the builtin lookup renders there
+    AnsibleEnvironment = generate_ansible_template_vars = NativeJinjaText = None
 
 
 class LookupModule(LookupBase):
 
     def run(self, terms, variables=None, **kwargs):
+        if AnsibleEnvironment is None:
+            builtin = lookup_loader.get("ansible.builtin.template", loader=self._loader, templar=self._templar)
+            return builtin.run(terms, variables, **kwargs)
         variables = variables or {}
         # Text, not data, as the builtin lookup renders it when jinja2_native is off (its default).
         templar = self._templar.copy_with_new_env(environment_class=AnsibleEnvironment)
